@@ -1,0 +1,58 @@
+"""The FastAPI dependency that identifies the caller.
+
+`/api` accepts `Authorization: Bearer <access token>` or the HttpOnly session cookie that
+log-in sets for the browser. A cookie-authenticated request that changes state must come
+from the app's own origin (checked through `Origin`, else `Sec-Fetch-Site`), which stops
+cross-site request forgery; bearer requests need no such check.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from falflow.accounts import service as accounts
+from falflow.context import AppContext, get_context
+from falflow.kit.errors import ForbiddenError, NotAuthenticatedError
+
+SESSION_COOKIE = "falflow_session"
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+bearer_scheme = HTTPBearer(auto_error=False, scheme_name="bearerAuth", bearerFormat="JWT")
+
+
+def _same_origin(request: Request, context: AppContext) -> bool:
+    origin = request.headers.get("origin")
+    if origin is not None:
+        allowed = {context.settings.public_url, f"{request.url.scheme}://{request.url.netloc}"}
+        return origin.rstrip("/") in allowed
+    return request.headers.get("sec-fetch-site", "same-origin") in {"same-origin", "none"}
+
+
+def current_user_id(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    context: Annotated[AppContext, Depends(get_context)],
+) -> uuid.UUID:
+    """Return the authenticated user's id, or raise 401."""
+    if credentials is not None:
+        claims = context.tokens.verify(credentials.credentials, "access")
+    else:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if not cookie:
+            raise NotAuthenticatedError(
+                "Authentication required; send 'Authorization: Bearer <access token>' from /api/auth/login."
+            )
+        claims = context.tokens.verify(cookie, "session")
+        if request.method not in _SAFE_METHODS and not _same_origin(request, context):
+            raise ForbiddenError("Cross-site request refused; call the API from the falflow app or with a bearer token.")
+    with context.database.read_session() as session:
+        user = accounts.resolve_user(session, claims.user_id, claims.token_version)
+        return user.id
+
+
+CurrentUserId = Annotated[uuid.UUID, Depends(current_user_id)]
+Context = Annotated[AppContext, Depends(get_context)]

@@ -1,0 +1,122 @@
+"""falflow's configuration: one settings object, read from `FALFLOW_*` variables.
+
+Feature code receives a `Settings` instance (through `get_settings()`) and never reads
+`os.environ` itself. The fal and Stripe keys also answer to their customary unprefixed names
+(`FAL_KEY`, `STRIPE_SECRET_KEY`, `STRIPE_WEBHOOK_SECRET`) because that is where their users
+keep them.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Mode(str, enum.Enum):
+    """Whether falflow talks to the bundled stand-ins or to the real providers."""
+
+    SANDBOX = "sandbox"
+    LIVE = "live"
+
+
+class Settings(BaseSettings):
+    """Every setting falflow has, with its unit in the field description."""
+
+    model_config = SettingsConfigDict(env_prefix="FALFLOW_", extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(Path("data"), description="Folder for the database, files and generated secrets.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; defaults to SQLite at <data_dir>/falflow.sqlite."
+    )
+    public_url: str = Field(
+        "http://localhost:3000", description="Origin the browser uses; CORS and Stripe return URLs use it."
+    )
+
+    jwt_secret: SecretStr | None = Field(
+        None, description="HS256 signing key (at least 32 bytes); generated into the data folder when unset."
+    )
+    access_token_ttl_seconds: int = Field(900, ge=60, description="Lifetime of a bearer access token.")
+    session_ttl_seconds: int = Field(12 * 3600, ge=300, description="Lifetime of the browser session cookie.")
+    refresh_token_ttl_seconds: int = Field(30 * 24 * 3600, ge=3600, description="Lifetime of a refresh token.")
+    cookie_secure: bool = Field(False, description="Mark cookies Secure; turn on behind HTTPS.")
+    login_max_failures: int = Field(5, ge=1, description="Failed logins allowed per account or address.")
+    login_window_seconds: int = Field(900, ge=1, description="Window over which failed logins are counted.")
+
+    fal_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("FALFLOW_FAL_KEY", "FAL_KEY"), description="fal.ai key; unset means sandbox."
+    )
+    sandbox_fal_url: str | None = Field(
+        None, description="Base URL of an already running fal stand-in; unset starts one inside the app."
+    )
+    sandbox_fal_port: int = Field(0, ge=0, description="Port for the embedded fal stand-in; 0 picks a free one.")
+
+    stripe_secret_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("FALFLOW_STRIPE_SECRET_KEY", "STRIPE_SECRET_KEY")
+    )
+    stripe_webhook_secret: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("FALFLOW_STRIPE_WEBHOOK_SECRET", "STRIPE_WEBHOOK_SECRET")
+    )
+    sandbox_stripe_url: str | None = Field(
+        None, description="Base URL of an already running Stripe stand-in; unset starts one inside the app."
+    )
+
+    starter_grant_credits: int = Field(
+        2_000, ge=0, description="Credits granted to a new account in sandbox mode (1 credit = US$0.001)."
+    )
+    live_starter_grant_credits: int = Field(0, ge=0, description="Credits granted to a new account in live mode.")
+    price_margin_bps: int = Field(0, ge=0, le=100_000, description="Margin added to fal prices, in basis points.")
+
+    run_per_user_concurrency: int = Field(4, ge=1, description="fal nodes one user may have in flight at once.")
+    run_global_concurrency: int = Field(64, ge=1, description="fal nodes the whole process may have in flight.")
+    run_node_timeout_seconds: float = Field(600.0, gt=0, description="Deadline for one fal request, queue included.")
+    run_workers_external: bool = Field(
+        False, description="When true, web processes only enqueue and `python -m falflow.worker` runs nodes."
+    )
+    max_download_bytes: int = Field(512 * 1024 * 1024, ge=1, description="Largest output file copied from fal.")
+    max_upload_bytes: int = Field(25 * 1024 * 1024, ge=1, description="Largest input file a user may upload.")
+
+    log_level: str = Field("INFO", description="Root log level.")
+    log_json: bool = Field(True, description="Write logs as JSON lines.")
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def fal_mode(self) -> Mode:
+        return Mode.LIVE if self.fal_key is not None and self.fal_key.get_secret_value() else Mode.SANDBOX
+
+    @property
+    def stripe_mode(self) -> Mode:
+        key = self.stripe_secret_key.get_secret_value() if self.stripe_secret_key else ""
+        return Mode.LIVE if key else Mode.SANDBOX
+
+    @property
+    def mode(self) -> Mode:
+        """The mode shown to users: live only when fal itself is live."""
+        return self.fal_mode
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'falflow.sqlite').resolve()}"
+
+    @property
+    def files_dir(self) -> Path:
+        return (self.data_dir / "files").resolve()
+
+    @property
+    def grant_for_new_accounts(self) -> int:
+        return self.starter_grant_credits if self.fal_mode is Mode.SANDBOX else self.live_starter_grant_credits
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """Return the process-wide settings, read once from the environment."""
+    return Settings()
