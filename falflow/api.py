@@ -12,7 +12,9 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from falflow.accounts.endpoints import router as accounts_router
+from falflow.assets.endpoints import router as assets_router
 from falflow.kit.http import RequestIdMiddleware, install_error_handlers
+from falflow.runs.endpoints import router as runs_router
 from falflow.workflows.endpoints import router as workflows_router
 
 API_TITLE = "falflow API"
@@ -20,7 +22,7 @@ API_VERSION = "0.1.0"
 
 
 def _routers() -> list[Any]:
-    return [accounts_router, workflows_router]
+    return [accounts_router, workflows_router, runs_router, assets_router]
 
 
 def create_api() -> FastAPI:
@@ -68,3 +70,24 @@ def mount_api(frontend: Any | None = None, *, api: FastAPI | None = None) -> Any
     if frontend is not None:
         routes.append(Mount("/", app=frontend))
     return Starlette(routes=routes)
+
+
+def create_standalone_app() -> Any:
+    """The API with falflow's services (stand-ins, run engine) in its own lifespan, without the UI.
+
+    Tests, benchmarks and `python -m falflow.serve_api` use it; the Reflex app runs the same
+    services through its lifespan task instead.
+    """
+    import contextlib
+
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    from falflow.runtime import running_services
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> Any:
+        async with running_services():
+            yield
+
+    return Starlette(routes=[Mount("/api", app=create_api())], lifespan=lifespan)

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
         None, description="Base URL of an already running fal stand-in; unset starts one inside the app."
     )
     sandbox_fal_port: int = Field(0, ge=0, description="Port for the embedded fal stand-in; 0 picks a free one.")
+    sandbox_fal_time_scale: float = Field(
+        1.0, ge=0, description="Multiplies the embedded stand-in's simulated queue and run times; 0 is instant."
+    )
+    fal_poll_interval_seconds: float = Field(0.1, gt=0, description="Pause between two status polls of a fal request.")
 
     stripe_secret_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("FALFLOW_STRIPE_SECRET_KEY", "STRIPE_SECRET_KEY")

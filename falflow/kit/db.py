@@ -89,12 +89,12 @@ class Database:
 
     @contextlib.contextmanager
     def read_session(self) -> Iterator[Session]:
-        """Open a session for reads only; it is rolled back on exit."""
+        """Open a session for reads only; its transaction ends without a commit on exit.
+
+        Closing (not rolling back) keeps loaded objects readable after the block.
+        """
         with Session(self.engine, expire_on_commit=False) as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -1,0 +1,158 @@
+"""The durable run engine, built on DBOS Transact.
+
+A run is a DBOS workflow (`falflow.run`, id = run id) that plans the first ready nodes, and
+every batch item of a fal node is a DBOS workflow of its own (`falflow.run.item`, id =
+`<run id>:<node id>:<item>`) with two checkpointed steps: execute the item, then advance the
+run (start what became ready, settle the run when everything is terminal). DBOS records each
+finished step, so after a crash or `kill -9` a restarted process resumes every unfinished
+workflow at its first unfinished step; item execution itself is idempotent through the item
+row (see falflow.runs.executor). Workflow ids are deterministic, so starting one twice
+attaches to the first.
+
+Callers see only `RunEngine`: `launch`, `start`, `cancel` and `shutdown`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from pathlib import Path
+from typing import Any
+
+from dbos import DBOS, DBOSConfig, SetWorkflowID
+
+from falflow.kit.db import is_sqlite
+from falflow.runs import planner, repository
+from falflow.runs.events import event_bus
+from falflow.runs.executor import execute_item
+from falflow.runs.services import RunServices, configure_run_services, get_run_services
+from falflow.runs.states import RunStatus
+
+logger = logging.getLogger("falflow.runs")
+
+RUN_WORKFLOW = "falflow.run"
+ITEM_WORKFLOW = "falflow.run.item"
+
+
+def item_workflow_id(run_id: str, node_id: str, item_index: int) -> str:
+    return f"{run_id}:{node_id}:{item_index}"
+
+
+def _advance(run_id: uuid.UUID) -> dict[str, Any]:
+    services = get_run_services()
+    with services.context.database.write_session() as session:
+        decision = planner.advance_run(session, run_id, services.catalog)
+    event_bus.notify(run_id)
+    return {"start": [[node_id, index] for node_id, index in decision.start], "finished": decision.finished}
+
+
+@DBOS.step(name="falflow.run.advance")
+async def advance_step(run_id: str) -> dict[str, Any]:
+    return await asyncio.to_thread(_advance, uuid.UUID(run_id))
+
+
+@DBOS.step(name="falflow.run.item.execute")
+async def execute_step(run_id: str, node_id: str, item_index: int) -> str:
+    return await execute_item(uuid.UUID(run_id), node_id, item_index)
+
+
+async def _dispatch(run_id: str, decision: dict[str, Any]) -> None:
+    for node_id, item_index in decision["start"]:
+        with SetWorkflowID(item_workflow_id(run_id, node_id, item_index)):
+            await DBOS.start_workflow_async(item_workflow, run_id, node_id, item_index)
+
+
+@DBOS.workflow(name=RUN_WORKFLOW)
+async def run_workflow(run_id: str) -> None:
+    decision = await advance_step(run_id)
+    await _dispatch(run_id, decision)
+
+
+@DBOS.workflow(name=ITEM_WORKFLOW)
+async def item_workflow(run_id: str, node_id: str, item_index: int) -> str:
+    status = await execute_step(run_id, node_id, item_index)
+    decision = await advance_step(run_id)
+    await _dispatch(run_id, decision)
+    return status
+
+
+def dbos_config(database_url: str, data_dir: Path, *, executor_id: str | None = None) -> DBOSConfig:
+    """DBOS settings: a SQLite file beside the app database, or a `dbos` schema in PostgreSQL."""
+    if is_sqlite(database_url):
+        system_url = f"sqlite:///{(data_dir / 'falflow_engine.sqlite').resolve()}"
+    else:
+        system_url = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    config: DBOSConfig = {
+        "name": "falflow",
+        "system_database_url": system_url,
+        "dbos_system_schema": "dbos",
+        "log_level": "WARNING",
+        "application_version": "falflow-1",
+        "notification_listener_polling_interval_sec": 0.1,
+    }
+    if executor_id:
+        config["executor_id"] = executor_id
+    return config
+
+
+class RunEngine:
+    """Starts, cancels and recovers runs; one per process."""
+
+    def __init__(self, services: RunServices, *, executor_id: str | None = None) -> None:
+        self.services = services
+        self._executor_id = executor_id
+        self._launched = False
+
+    async def launch(self) -> None:
+        configure_run_services(self.services)
+        settings = self.services.context.settings
+        DBOS(config=dbos_config(settings.resolved_database_url, settings.data_dir, executor_id=self._executor_id))
+        await asyncio.to_thread(DBOS.launch)
+        self._launched = True
+        await self.reconcile()
+        logger.info("engine.launched")
+
+    async def reconcile(self) -> None:
+        """Restart work that a crash left between a committed transaction and its workflow start."""
+        active = [RunStatus.QUEUED.value, RunStatus.RUNNING.value, RunStatus.CANCELLING.value]
+
+        def active_runs() -> list[uuid.UUID]:
+            with self.services.context.database.read_session() as session:
+                return [run.id for run in repository.list_runs_with_status(session, active)]
+
+        for run_id in await asyncio.to_thread(active_runs):
+            await self.start(run_id)
+            decision = await asyncio.to_thread(_advance, run_id)
+            await _dispatch(str(run_id), decision)
+
+    async def start(self, run_id: uuid.UUID) -> None:
+        with SetWorkflowID(str(run_id)):
+            await DBOS.start_workflow_async(run_workflow, str(run_id))
+
+    async def cancel(self, run_id: uuid.UUID) -> None:
+        """Stop a run the API marked as cancelling: waiting items end now, in-flight ones are cancelled at fal."""
+        self.services.cancelled_runs.add(run_id)
+        decision = await asyncio.to_thread(_advance, run_id)
+        await _dispatch(str(run_id), decision)
+
+    async def shutdown(self) -> None:
+        if self._launched:
+            await self.services.aclose()
+            await asyncio.to_thread(DBOS.destroy, workflow_completion_timeout_sec=0)
+            self._launched = False
+        configure_run_services(None)
+
+
+_engine: RunEngine | None = None
+
+
+def set_engine(engine: RunEngine | None) -> None:
+    global _engine
+    _engine = engine
+
+
+def get_engine() -> RunEngine:
+    if _engine is None:
+        raise RuntimeError("the run engine has not been launched in this process")
+    return _engine

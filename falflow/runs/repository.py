@@ -1,0 +1,116 @@
+"""SQL for runs; every owner-facing query is scoped to the owner."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from falflow.runs.models import NodeCacheEntry, Run, RunEvent, RunNode, RunNodeItem
+
+
+def add(session: Session, row: Any) -> None:
+    session.add(row)
+    session.flush()
+
+
+def get_run(session: Session, run_id: uuid.UUID) -> Run | None:
+    return session.get(Run, run_id, populate_existing=True)
+
+
+def get_run_for_owner(session: Session, run_id: uuid.UUID, owner_id: uuid.UUID) -> Run | None:
+    return session.exec(select(Run).where(Run.id == run_id, Run.owner_id == owner_id)).first()
+
+
+def lock_run(session: Session, run_id: uuid.UUID) -> Run | None:
+    """Fetch the run with a row lock (PostgreSQL); SQLite's IMMEDIATE transaction locks already."""
+    return session.exec(select(Run).where(Run.id == run_id).with_for_update().execution_options(populate_existing=True)).first()
+
+
+def get_run_by_request_key(session: Session, owner_id: uuid.UUID, request_key: str) -> Run | None:
+    return session.exec(select(Run).where(Run.owner_id == owner_id, Run.request_key == request_key)).first()
+
+
+def list_runs(
+    session: Session, owner_id: uuid.UUID, *, workflow_id: uuid.UUID | None, limit: int, offset: int
+) -> list[Run]:
+    statement = select(Run).where(Run.owner_id == owner_id)
+    if workflow_id is not None:
+        statement = statement.where(Run.workflow_id == workflow_id)
+    statement = statement.order_by(col(Run.created_at).desc(), col(Run.id)).limit(limit).offset(offset)
+    return list(session.exec(statement))
+
+
+def list_runs_with_status(session: Session, statuses: Sequence[str]) -> list[Run]:
+    return list(session.exec(select(Run).where(col(Run.status).in_(list(statuses)))))
+
+
+def nodes_of(session: Session, run_id: uuid.UUID) -> list[RunNode]:
+    statement = select(RunNode).where(RunNode.run_id == run_id).order_by(col(RunNode.id)).execution_options(populate_existing=True)
+    return list(session.exec(statement))
+
+
+def items_of(session: Session, run_id: uuid.UUID) -> list[RunNodeItem]:
+    statement = (
+        select(RunNodeItem)
+        .where(RunNodeItem.run_id == run_id)
+        .order_by(col(RunNodeItem.node_id), col(RunNodeItem.item_index))
+        .execution_options(populate_existing=True)
+    )
+    return list(session.exec(statement))
+
+
+def get_item(session: Session, run_id: uuid.UUID, node_id: str, item_index: int) -> RunNodeItem | None:
+    statement = (
+        select(RunNodeItem)
+        .where(RunNodeItem.run_id == run_id, RunNodeItem.node_id == node_id, RunNodeItem.item_index == item_index)
+        .execution_options(populate_existing=True)
+    )
+    return session.exec(statement).first()
+
+
+def get_node(session: Session, run_id: uuid.UUID, node_id: str) -> RunNode | None:
+    statement = select(RunNode).where(RunNode.run_id == run_id, RunNode.node_id == node_id).execution_options(populate_existing=True)
+    return session.exec(statement).first()
+
+
+def reserve_event_numbers(session: Session, run_id: uuid.UUID, count: int) -> int:
+    """Advance the run's event counter by `count`; return the last number reserved."""
+    return session.execute(
+        update(Run).where(col(Run.id) == run_id).values(event_seq=Run.event_seq + count).returning(Run.event_seq)
+    ).scalar_one()
+
+
+def events_after(session: Session, run_id: uuid.UUID, after: int, limit: int) -> list[RunEvent]:
+    statement = (
+        select(RunEvent).where(RunEvent.run_id == run_id, RunEvent.seq > after).order_by(col(RunEvent.seq)).limit(limit)
+    )
+    return list(session.exec(statement))
+
+
+def get_cache_entry(session: Session, owner_id: uuid.UUID, cache_key: str) -> NodeCacheEntry | None:
+    return session.get(NodeCacheEntry, (owner_id, cache_key))
+
+
+def latest_done_node(session: Session, workflow_id: uuid.UUID, owner_id: uuid.UUID, node_id: str) -> RunNode | None:
+    """The newest finished execution of `node_id` in any run of the workflow."""
+    statement = (
+        select(RunNode)
+        .join(Run, col(Run.id) == col(RunNode.run_id))
+        .where(
+            Run.workflow_id == workflow_id,
+            Run.owner_id == owner_id,
+            RunNode.node_id == node_id,
+            col(RunNode.status).in_(["succeeded", "reused"]),
+        )
+        .order_by(col(RunNode.finished_at).desc())
+        .limit(1)
+    )
+    return session.exec(statement).first()
+
+
+def count_runs(session: Session, owner_id: uuid.UUID) -> int:
+    return session.execute(select(func.count()).select_from(Run).where(Run.owner_id == owner_id)).scalar_one()

@@ -1,0 +1,96 @@
+"""Start-up and shut-down of everything the app process runs besides HTTP.
+
+In order: logging, configuration checks (the JWT key), database migrations, the sandbox
+stand-ins when no provider keys are set, and the run engine. The same sequence serves the
+Reflex backend (as a lifespan task), `python -m falflow.worker` and the tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from falflow.assets.config import storage_for_settings
+from falflow.context import AppContext, get_context
+from falflow.integrations.fal import FalGateway, FalGatewayConfig
+from falflow.kit.logging import configure_logging
+from falflow.kit.migrations import upgrade_database
+from falflow.runs.engine import RunEngine, set_engine
+from falflow.runs.services import RunServices
+from falflow.sandbox.fal import FalStandinConfig, Timing, start_fal_standin
+from falflow.settings import Mode
+from falflow.workflows.endpoints import get_catalog
+
+logger = logging.getLogger("falflow.runtime")
+
+
+@dataclass
+class Runtime:
+    context: AppContext
+    engine: RunEngine
+    fal_url: str | None
+    stoppers: list[object] = field(default_factory=list)
+
+
+def _fal_gateway_factory(context: AppContext, sandbox_url: str | None):  # type: ignore[no-untyped-def]
+    settings = context.settings
+    key = settings.fal_key.get_secret_value() if settings.fal_key else None
+    config = FalGatewayConfig(key=key, sandbox_url=sandbox_url, poll_interval=settings.fal_poll_interval_seconds)
+    return lambda: FalGateway(config)
+
+
+@contextlib.asynccontextmanager
+async def running_services(*, start_engine: bool = True, executor_id: str | None = None) -> AsyncIterator[Runtime]:
+    """Start the stand-ins (sandbox mode) and the run engine; stop them on exit."""
+    context = get_context()
+    settings = context.settings
+    upgrade_database(settings.resolved_database_url)
+    stoppers: list[object] = []
+
+    fal_url = None
+    if settings.fal_mode is Mode.SANDBOX:
+        fal_url = settings.sandbox_fal_url
+        if fal_url is None:
+            standin = start_fal_standin(
+                FalStandinConfig(time_scale=settings.sandbox_fal_time_scale, timing=Timing()), port=settings.sandbox_fal_port
+            )
+            stoppers.append(standin)
+            fal_url = standin.url
+        logger.info("sandbox.fal.ready", extra={"url": fal_url})
+
+    services = RunServices(
+        context=context,
+        catalog=get_catalog(),
+        storage=storage_for_settings(settings),
+        make_gateway=_fal_gateway_factory(context, fal_url),
+        sandbox=settings.fal_mode is Mode.SANDBOX,
+        per_user_concurrency=settings.run_per_user_concurrency,
+        global_concurrency=settings.run_global_concurrency,
+        node_timeout_seconds=settings.run_node_timeout_seconds,
+    )
+    engine = RunEngine(services, executor_id=executor_id)
+    if start_engine:
+        await engine.launch()
+        set_engine(engine)
+    runtime = Runtime(context=context, engine=engine, fal_url=fal_url, stoppers=stoppers)
+    try:
+        yield runtime
+    finally:
+        if start_engine:
+            await engine.shutdown()
+            set_engine(None)
+        for stopper in reversed(stoppers):
+            stopper.stop()  # type: ignore[attr-defined]
+
+
+@contextlib.asynccontextmanager
+async def app_lifespan() -> AsyncIterator[None]:
+    """Run falflow's services for as long as the web process lives."""
+    context = get_context()
+    configure_logging(context.settings.log_level, json_lines=context.settings.log_json)
+    async with running_services():
+        logger.info("app.started", extra={"mode": context.settings.mode.value})
+        yield
+    logger.info("app.stopped")

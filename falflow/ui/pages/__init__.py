@@ -1,0 +1,12 @@
+"""Page registration: each module adds its routes to the app."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from falflow.ui.pages import auth, home, workflows
+
+
+def register(app: rx.App) -> None:
+    for module in (home, auth, workflows):
+        module.register(app)
