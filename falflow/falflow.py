@@ -17,7 +17,6 @@ def _mount_api(frontend: Any) -> Any:
 
 app = rx.App(
     api_transformer=_mount_api,
-    theme=rx.theme(appearance="dark", accent_color="violet", radius="medium", scaling="100%"),
     stylesheets=["/falflow.css"],
 )
 app.register_lifespan_task(app_lifespan)

@@ -92,6 +92,15 @@ class Settings(BaseSettings):
         return value.rstrip("/")
 
     @property
+    def allowed_origins(self) -> list[str]:
+        """Origins allowed to call the app with credentials: the public URL and its loopback twin."""
+        origins = [self.public_url]
+        for name, twin in (("//localhost", "//127.0.0.1"), ("//127.0.0.1", "//localhost")):
+            if name in self.public_url:
+                origins.append(self.public_url.replace(name, twin, 1))
+        return origins
+
+    @property
     def fal_mode(self) -> Mode:
         return Mode.LIVE if self.fal_key is not None and self.fal_key.get_secret_value() else Mode.SANDBOX
 

@@ -27,7 +27,7 @@ bearer_scheme = HTTPBearer(auto_error=False, scheme_name="bearerAuth", bearerFor
 def _same_origin(request: Request, context: AppContext) -> bool:
     origin = request.headers.get("origin")
     if origin is not None:
-        allowed = {context.settings.public_url, f"{request.url.scheme}://{request.url.netloc}"}
+        allowed = {*context.settings.allowed_origins, f"{request.url.scheme}://{request.url.netloc}"}
         return origin.rstrip("/") in allowed
     return request.headers.get("sec-fetch-site", "same-origin") in {"same-origin", "none"}
 
