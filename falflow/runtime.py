@@ -69,6 +69,8 @@ async def running_services(*, start_engine: bool = True, executor_id: str | None
         per_user_concurrency=settings.run_per_user_concurrency,
         global_concurrency=settings.run_global_concurrency,
         node_timeout_seconds=settings.run_node_timeout_seconds,
+        max_retries=settings.run_max_retries,
+        retry_base_seconds=settings.run_retry_base_seconds,
     )
     engine = RunEngine(services, executor_id=executor_id)
     if start_engine:

@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     run_per_user_concurrency: int = Field(4, ge=1, description="fal nodes one user may have in flight at once.")
     run_global_concurrency: int = Field(64, ge=1, description="fal nodes the whole process may have in flight.")
     run_node_timeout_seconds: float = Field(600.0, gt=0, description="Deadline for one fal request, queue included.")
+    run_max_retries: int = Field(4, ge=0, le=20, description="Retries of a retryable fal failure per node item.")
+    run_retry_base_seconds: float = Field(
+        0.5, gt=0, description="First retry delay; each retry doubles it, with +-50 % jitter."
+    )
     run_workers_external: bool = Field(
         False, description="When true, web processes only enqueue and `python -m falflow.worker` runs nodes."
     )

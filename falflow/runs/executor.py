@@ -214,7 +214,8 @@ async def _run_fal_item(services: RunServices, ctx: ItemContext, spec: NodeSpec)
         return
 
     gateway = services.gateway()
-    attempt = ctx.item.attempts
+    attempt = ctx.item.attempts  # submissions so far, kept across restarts
+    retries = 0
     request_id = ctx.item.fal_request_id
     started = time.monotonic()
     while True:
@@ -245,27 +246,27 @@ async def _run_fal_item(services: RunServices, ctx: ItemContext, spec: NodeSpec)
             )
             return
         except FalError as exc:
-            if not exc.retryable or attempt > services.max_retries:
+            if not exc.retryable or retries >= services.max_retries:
                 code = "fal_validation_error" if isinstance(exc, FalValidationError) else type(exc).__name__
-                await asyncio.to_thread(_fail, services, ctx, _error_message(exc, attempt), code)
+                await asyncio.to_thread(_fail, services, ctx, _error_message(exc, retries + 1), code)
                 return
-            delay = services.retry_base_seconds * (2 ** max(attempt - 1, 0)) * (0.5 + random.random())
+            retries += 1
+            delay = services.retry_base_seconds * (2 ** (retries - 1)) * (0.5 + random.random())
             failed_request = request_id
             request_id = None  # the next attempt submits anew
             await asyncio.to_thread(
                 _record, services, ctx,
-                [EventDraft("item.retry", data={"error": str(exc), "attempt": attempt, "delay_seconds": round(delay, 3),
+                [EventDraft("item.retry", data={"error": str(exc), "retry": retries, "delay_seconds": round(delay, 3),
                                                 "failed_request_id": failed_request})],
-                fal_request_id=None, status=NodeStatus.QUEUED.value if ctx.item.status != NodeStatus.QUEUED else ctx.item.status,
+                fal_request_id=None, status=NodeStatus.QUEUED.value,
             )
-            logger.info("run.node.retrying", extra={"run_id": str(ctx.run_id), "node_id": ctx.node_id, "attempt": attempt})
+            logger.info("run.node.retrying", extra={"run_id": str(ctx.run_id), "node_id": ctx.node_id, "retry": retries})
             await asyncio.sleep(delay)
-            attempt = max(attempt, 1)
     await _store_result(services, ctx, spec, arguments, result, request_id)
 
 
-def _error_message(exc: FalError, attempts: int) -> str:
-    suffix = f" (after {attempts} attempts)" if attempts > 1 and exc.retryable else ""
+def _error_message(exc: FalError, tries: int) -> str:
+    suffix = f" (gave up after {tries} tries)" if tries > 1 and exc.retryable else ""
     return f"{exc}{suffix}"
 
 

@@ -44,11 +44,13 @@ _RUN_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
 _NODE_TRANSITIONS: dict[NodeStatus, frozenset[NodeStatus]] = {
     NodeStatus.PENDING: frozenset({NodeStatus.QUEUED, NodeStatus.REUSED, NodeStatus.BLOCKED, NodeStatus.CANCELLED,
                                    NodeStatus.SUCCEEDED, NodeStatus.FAILED}),
-    NodeStatus.QUEUED: frozenset({NodeStatus.SUBMITTED, NodeStatus.SUCCEEDED, NodeStatus.REUSED, NodeStatus.FAILED,
-                                  NodeStatus.CANCELLED}),
+    NodeStatus.QUEUED: frozenset({NodeStatus.SUBMITTED, NodeStatus.RUNNING, NodeStatus.SUCCEEDED, NodeStatus.REUSED,
+                                  NodeStatus.FAILED, NodeStatus.CANCELLED}),
     NodeStatus.SUBMITTED: frozenset({NodeStatus.RUNNING, NodeStatus.SUCCEEDED, NodeStatus.FAILED, NodeStatus.CANCELLED,
                                      NodeStatus.QUEUED}),
-    NodeStatus.RUNNING: frozenset({NodeStatus.SUCCEEDED, NodeStatus.FAILED, NodeStatus.CANCELLED, NodeStatus.QUEUED}),
+    # Back to SUBMITTED or QUEUED when a failed request is retried.
+    NodeStatus.RUNNING: frozenset({NodeStatus.SUCCEEDED, NodeStatus.FAILED, NodeStatus.CANCELLED, NodeStatus.QUEUED,
+                                   NodeStatus.SUBMITTED}),
 }
 
 

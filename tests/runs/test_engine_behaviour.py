@@ -1,0 +1,262 @@
+"""The run engine against the fal stand-in: events, parallelism, retries, failures, cancel, cache."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from falflow.billing.ledger import find_ledger_violations
+from falflow.context import AppContext
+from falflow.sandbox.fal import EndpointOverride, Faults, RunningStandin, Timing, ValidationFault
+from tests.conftest import sign_up
+from tests.runs.conftest import (
+    configure_standin,
+    create_workflow,
+    edge,
+    flux_node,
+    standin_requests,
+    start_run,
+    text_node,
+    wait_for_run,
+)
+
+CHAIN = {
+    "nodes": [text_node("prompt", "a lighthouse at dusk"), flux_node("flux", seed=11)],
+    "edges": [edge("prompt", "text", "flux", "prompt")],
+}
+BRANCHES = {
+    "nodes": [text_node("prompt", "two moons"), flux_node("left", seed=1), flux_node("right", seed=2)],
+    "edges": [edge("prompt", "text", "left", "prompt"), edge("prompt", "text", "right", "prompt")],
+}
+FLUX_UPSCALE = {
+    "nodes": [
+        text_node("prompt", "a red fox in snow"),
+        flux_node("flux", seed=7),
+        {"id": "upscale", "type": "fal-ai/clarity-upscaler", "params": {"upscale_factor": 2, "seed": 1}},
+    ],
+    "edges": [edge("prompt", "text", "flux", "prompt"), edge("flux", "images", "upscale", "image_url")],
+}
+
+
+def _nodes(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {node["node_id"]: node for node in run["nodes"]}
+
+
+def _events(client: TestClient, headers: dict[str, str], run_id: str) -> list[dict[str, Any]]:
+    return client.get(f"/api/runs/{run_id}/events", headers=headers).json()["events"]
+
+
+def test_event_sequence_of_a_chain(engine_client: TestClient) -> None:
+    headers = sign_up(engine_client)["headers"]
+    run_id = start_run(engine_client, headers, create_workflow(engine_client, headers, CHAIN))
+    assert wait_for_run(engine_client, headers, run_id)["status"] == "succeeded"
+
+    events = _events(engine_client, headers, run_id)
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    transitions = [
+        (e["type"], e["node_id"], e["data"].get("status"))
+        for e in events
+        if e["type"] in ("run.status", "node.status") or (e["type"] == "item.status")
+    ]
+    assert transitions == [
+        ("run.status", None, "queued"),
+        ("run.status", None, "running"),
+        ("node.status", "prompt", "succeeded"),
+        ("node.status", "flux", "queued"),
+        ("item.status", "flux", "submitted"),
+        ("item.status", "flux", "running"),
+        ("item.status", "flux", "succeeded"),
+        ("node.status", "flux", "succeeded"),
+        ("run.status", None, "succeeded"),
+    ]
+    logs = [e for e in events if e["type"] == "item.log"]
+    assert logs, "the stand-in's progress lines should be recorded"
+    progress = [e["data"]["progress"] for e in events if e["type"] == "item.progress"]
+    assert progress[-1] == 1.0
+
+
+def test_events_after_cursor_skip_nothing(engine_client: TestClient) -> None:
+    headers = sign_up(engine_client)["headers"]
+    run_id = start_run(engine_client, headers, create_workflow(engine_client, headers, CHAIN))
+    wait_for_run(engine_client, headers, run_id)
+    everything = _events(engine_client, headers, run_id)
+    later = engine_client.get(f"/api/runs/{run_id}/events?after=3", headers=headers).json()["events"]
+    assert later == everything[3:]
+
+
+def test_event_stream_replays_from_last_event_id(engine_client: TestClient) -> None:
+    headers = sign_up(engine_client)["headers"]
+    run_id = start_run(engine_client, headers, create_workflow(engine_client, headers, CHAIN))
+    wait_for_run(engine_client, headers, run_id)
+    total = len(_events(engine_client, headers, run_id))
+    stream = engine_client.get(f"/api/runs/{run_id}/events/stream", headers={**headers, "Last-Event-ID": "2"})
+    ids = [int(line[4:]) for line in stream.text.splitlines() if line.startswith("id: ")]
+    assert ids == list(range(3, total + 1))
+    assert "event: end" in stream.text
+
+
+def test_independent_branches_overlap(engine_client: TestClient, fal_standin: RunningStandin) -> None:
+    headers = sign_up(engine_client)["headers"]
+    configure_standin(fal_standin, timing=Timing(queue_seconds=0.0, run_seconds=0.8, log_count=2))
+    run = wait_for_run(engine_client, headers, start_run(engine_client, headers, create_workflow(engine_client, headers, BRANCHES)))
+    assert run["status"] == "succeeded"
+    requests = sorted(standin_requests(fal_standin), key=lambda r: r["started_at"])
+    assert len(requests) == 2
+    first, second = requests
+    # The second branch started before the first one completed: they ran at the same time.
+    assert second["started_at"] < first["completed_at"]
+
+
+def test_rate_limit_and_server_error_are_retried(engine_client: TestClient, fal_standin: RunningStandin) -> None:
+    headers = sign_up(engine_client)["headers"]
+    configure_standin(fal_standin, faults=Faults(rate_limit_submits=2, result_server_errors=1))
+    run = wait_for_run(engine_client, headers, start_run(engine_client, headers, create_workflow(engine_client, headers, CHAIN)))
+    assert run["status"] == "succeeded", run["nodes"]
+    item = _nodes(run)["flux"]["items"][0]
+    # A 500 on the result means the request failed at fal, so the engine submitted it again.
+    assert item["attempts"] == 2
+    assert len(standin_requests(fal_standin)) == 2
+    injected = httpx.get(f"{fal_standin.url}/_sandbox/requests", timeout=10).json()["injected_faults"]
+    assert sum(injected["submit_rate_limit"].values()) == 2
+    assert sum(injected["result_server_error"].values()) == 1
+    retries = [e for e in _events(engine_client, headers, run["id"]) if e["type"] == "item.retry"]
+    assert any("500" in e["data"]["error"] or "server" in e["data"]["error"].lower() for e in retries)
+
+
+def test_validation_error_is_not_retried(engine_client: TestClient, fal_standin: RunningStandin, app_env: AppContext) -> None:
+    account = sign_up(engine_client)
+    headers = account["headers"]
+    configure_standin(fal_standin, faults=Faults(validation_error=ValidationFault(param="prompt", message="prompt is not allowed")))
+    run = wait_for_run(engine_client, headers, start_run(engine_client, headers, create_workflow(engine_client, headers, CHAIN)))
+
+    assert run["status"] == "failed"
+    flux = _nodes(run)["flux"]
+    assert flux["status"] == "failed"
+    assert "prompt" in flux["error"]
+    assert flux["items"][0]["error_code"] == "fal_validation_error"
+    assert len(standin_requests(fal_standin)) == 1
+    assert run["charged_credits"] == 0
+    me = engine_client.get("/api/me", headers=headers).json()
+    assert me["credits"] == {"balance": 2000, "reserved": 0, "available": 2000}
+
+
+def test_failed_branch_blocks_descendants_and_others_finish(engine_client: TestClient, fal_standin: RunningStandin) -> None:
+    headers = sign_up(engine_client)["headers"]
+    document = {
+        "nodes": [
+            text_node("prompt", "a castle"),
+            {"id": "bad", "type": "fal-ai/flux/dev", "params": {"image_size": "square", "seed": 3}},
+            {"id": "after_bad", "type": "fal-ai/clarity-upscaler", "params": {"seed": 1}},
+            flux_node("good", seed=4),
+        ],
+        "edges": [
+            edge("prompt", "text", "bad", "prompt"),
+            edge("bad", "images", "after_bad", "image_url"),
+            edge("prompt", "text", "good", "prompt"),
+        ],
+    }
+    configure_standin(fal_standin, endpoints={"fal-ai/flux/dev": EndpointOverride(
+        faults=Faults(validation_error=ValidationFault(param="image_size", message="unsupported size")))})
+    run = wait_for_run(engine_client, headers, start_run(engine_client, headers, create_workflow(engine_client, headers, document)))
+    nodes = _nodes(run)
+    assert run["status"] == "failed"
+    assert nodes["bad"]["status"] == "failed"
+    assert nodes["after_bad"]["status"] == "blocked"
+    assert nodes["good"]["status"] == "succeeded"
+    assert run["charged_credits"] == nodes["good"]["cost_credits"] > 0
+
+
+def test_node_timeout_cancels_at_fal(engine_client: TestClient, fal_standin: RunningStandin, monkeypatch: pytest.MonkeyPatch) -> None:
+    from falflow.runs.services import get_run_services
+
+    get_run_services().node_timeout_seconds = 1.0
+    headers = sign_up(engine_client)["headers"]
+    configure_standin(fal_standin, faults=Faults(hang=True))
+    run = wait_for_run(engine_client, headers, start_run(engine_client, headers, create_workflow(engine_client, headers, CHAIN)))
+    flux = _nodes(run)["flux"]
+    assert run["status"] == "failed"
+    assert flux["items"][0]["error_code"] == "timeout"
+    assert "timed out" in flux["error"]
+    assert run["charged_credits"] == 0
+
+
+def test_cancel_releases_the_hold(engine_client: TestClient, fal_standin: RunningStandin) -> None:
+    headers = sign_up(engine_client)["headers"]
+    configure_standin(fal_standin, timing=Timing(queue_seconds=0.0, run_seconds=30, log_count=2))
+    run_id = start_run(engine_client, headers, create_workflow(engine_client, headers, FLUX_UPSCALE))
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        flux = _nodes(engine_client.get(f"/api/runs/{run_id}", headers=headers).json())["flux"]
+        if flux["items"] and flux["items"][0]["fal_request_id"]:
+            break
+        time.sleep(0.05)
+    response = engine_client.post(f"/api/runs/{run_id}/cancel", headers=headers)
+    assert response.status_code == 202
+    run = wait_for_run(engine_client, headers, run_id, timeout=20)
+    nodes = _nodes(run)
+    assert run["status"] == "cancelled"
+    assert nodes["flux"]["status"] == "cancelled"
+    assert nodes["upscale"]["status"] == "cancelled"
+    assert run["charged_credits"] == 0
+    me = engine_client.get("/api/me", headers=headers).json()
+    assert me["credits"] == {"balance": 2000, "reserved": 0, "available": 2000}
+    # The request was already running at fal, so falflow reports that fal may still bill it.
+    assert nodes["flux"]["items"][0]["may_be_billed"] is True
+    assert "may bill" in run["note"]
+
+
+def test_cache_hit_costs_nothing(engine_client: TestClient, fal_standin: RunningStandin) -> None:
+    headers = sign_up(engine_client)["headers"]
+    workflow_id = create_workflow(engine_client, headers, FLUX_UPSCALE)
+    first = wait_for_run(engine_client, headers, start_run(engine_client, headers, workflow_id))
+    second = wait_for_run(engine_client, headers, start_run(engine_client, headers, workflow_id))
+
+    assert first["charged_credits"] > 0
+    assert second["status"] == "succeeded"
+    assert second["charged_credits"] == 0
+    assert {n["node_id"]: n["status"] for n in second["nodes"]} == {"prompt": "succeeded", "flux": "reused", "upscale": "reused"}
+    assert len(standin_requests(fal_standin)) == 2  # only the first run reached fal
+
+    forced = wait_for_run(engine_client, headers, start_run(engine_client, headers, workflow_id, force=True))
+    assert forced["charged_credits"] == first["charged_credits"]
+    assert len(standin_requests(fal_standin)) == 4
+
+
+def test_run_up_to_a_node_runs_only_its_ancestors(engine_client: TestClient, fal_standin: RunningStandin) -> None:
+    headers = sign_up(engine_client)["headers"]
+    workflow_id = create_workflow(engine_client, headers, FLUX_UPSCALE)
+    run = wait_for_run(engine_client, headers, start_run(engine_client, headers, workflow_id, only_up_to="flux"))
+    assert run["status"] == "succeeded"
+    assert set(_nodes(run)) == {"prompt", "flux"}
+    assert [r["endpoint_id"] for r in standin_requests(fal_standin)] == ["fal-ai/flux/schnell"]
+
+
+def test_run_from_a_node_reuses_upstream_outputs(engine_client: TestClient, fal_standin: RunningStandin) -> None:
+    headers = sign_up(engine_client)["headers"]
+    workflow_id = create_workflow(engine_client, headers, FLUX_UPSCALE)
+    first = wait_for_run(engine_client, headers, start_run(engine_client, headers, workflow_id, only_up_to="flux"))
+    second = wait_for_run(engine_client, headers, start_run(engine_client, headers, workflow_id, start_from="upscale"))
+    nodes = _nodes(second)
+    assert second["status"] == "succeeded"
+    assert nodes["flux"]["status"] == "reused"
+    assert nodes["flux"]["reused_from_run_id"] == first["id"]
+    assert nodes["upscale"]["status"] == "succeeded"
+    assert [r["endpoint_id"] for r in standin_requests(fal_standin)] == ["fal-ai/flux/schnell", "fal-ai/clarity-upscaler"]
+
+
+def test_invalid_workflow_is_refused_before_spending(engine_client: TestClient, app_env: AppContext) -> None:
+    headers = sign_up(engine_client)["headers"]
+    document = {"nodes": [flux_node("flux")], "edges": []}  # no prompt
+    workflow_id = create_workflow(engine_client, headers, document)
+    response = engine_client.post(f"/api/workflows/{workflow_id}/run", headers=headers)
+    assert response.status_code == 422
+    body = response.json()
+    assert body["errors"][0]["code"] == "missing_required_input"
+    assert body["errors"][0]["node_id"] == "flux"
+    assert engine_client.get("/api/runs", headers=headers).json() == []
+    with app_env.database.read_session() as session:
+        assert find_ledger_violations(session) == []
