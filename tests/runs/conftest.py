@@ -37,8 +37,21 @@ def standin_requests(standin: RunningStandin) -> list[dict[str, Any]]:
     return httpx.get(f"{standin.url}/_sandbox/requests", timeout=10).json()["requests"]
 
 
+def reset_engine_schema(database_url: str) -> None:
+    """Drop the run engine's PostgreSQL schema so no earlier test's workflows are recovered."""
+    if database_url.startswith("sqlite"):
+        return
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS dbos CASCADE"))
+    engine.dispose()
+
+
 @pytest.fixture
 def engine_env(app_env: AppContext, fal_standin: RunningStandin, monkeypatch: pytest.MonkeyPatch) -> AppContext:
+    reset_engine_schema(app_env.settings.resolved_database_url)
     monkeypatch.setenv("FALFLOW_SANDBOX_FAL_URL", fal_standin.url)
     monkeypatch.setenv("FALFLOW_FAL_POLL_INTERVAL_SECONDS", "0.05")
     monkeypatch.setenv("FALFLOW_RUN_RETRY_BASE_SECONDS", "0.05")
