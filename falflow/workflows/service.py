@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from falflow.graph.document import WorkflowDocument, migrate_document
+from falflow.graph.errors import DocumentFormatError
 from falflow.graph.templates import TEMPLATES
 from falflow.kit.errors import ConflictError, InvalidInputError, NotFoundError
 from falflow.workflows import repository
@@ -30,7 +31,13 @@ def parse_document(raw: dict[str, Any] | None) -> WorkflowDocument:
         return WorkflowDocument()
     try:
         return migrate_document(raw)
-    except ValidationError as exc:
+    except DocumentFormatError as wrapped:
+        exc = wrapped.__cause__
+        if not isinstance(exc, ValidationError):
+            raise InvalidInputError(
+                f"The workflow document cannot be loaded: {wrapped}",
+                errors=[{"field": "document", "value": None, "message": str(wrapped)}],
+            ) from wrapped
         errors = [
             {
                 "field": "document." + ".".join(str(p) for p in error["loc"]),
@@ -40,9 +47,9 @@ def parse_document(raw: dict[str, Any] | None) -> WorkflowDocument:
             for error in exc.errors()
         ]
         shown = "; ".join(e["message"] for e in errors[:5])
-        raise InvalidInputError(f"The workflow document is malformed: {shown}. Fix these fields and save again.", errors=errors) from exc
-    except ValueError as exc:
-        raise InvalidInputError(f"The workflow document cannot be loaded: {exc}", errors=[{"field": "document", "value": None, "message": str(exc)}]) from exc
+        raise InvalidInputError(
+            f"The workflow document is malformed: {shown}. Fix these fields and save again.", errors=errors
+        ) from wrapped
 
 
 def _dump(document: WorkflowDocument) -> dict[str, Any]:
