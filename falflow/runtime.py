@@ -7,16 +7,21 @@ Reflex backend (as a lifespan task), `python -m falflow.worker` and the tests.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from falflow.assets.config import storage_for_settings
+from falflow.assets.service import purge_deleted_assets
+from falflow.assets.storage import AssetStorage
 from falflow.context import AppContext, get_context
 from falflow.integrations.fal import FalGateway, FalGatewayConfig
 from falflow.kit.logging import configure_logging
 from falflow.kit.migrations import upgrade_database
+from falflow.kit.timeutil import utcnow
 from falflow.runs.engine import RunEngine, set_engine
 from falflow.runs.services import RunServices
 from falflow.sandbox.fal import FalStandinConfig, Timing, start_fal_standin
@@ -41,6 +46,26 @@ def _fal_gateway_factory(context: AppContext, sandbox_url: str | None):  # type:
     return lambda: FalGateway(config)
 
 
+PURGE_INTERVAL_SECONDS = 3600
+
+
+async def _purge_periodically(context: AppContext, storage: AssetStorage) -> None:
+    """Remove the files of assets deleted longer ago than the configured grace period, hourly."""
+    while True:
+        cutoff = utcnow() - timedelta(seconds=context.settings.asset_purge_after_seconds)
+
+        def purge() -> None:
+            with context.database.write_session() as session:
+                report = purge_deleted_assets(session, storage, cutoff)
+            logger.info("assets.purged", extra={"report": str(report)})
+
+        try:
+            await asyncio.to_thread(purge)
+        except Exception:  # noqa: BLE001 - a failed purge must not stop the app; it retries next hour
+            logger.exception("assets.purge_failed")
+        await asyncio.sleep(PURGE_INTERVAL_SECONDS)
+
+
 @contextlib.asynccontextmanager
 async def running_services(*, start_engine: bool = True, executor_id: str | None = None) -> AsyncIterator[Runtime]:
     """Start the stand-ins (sandbox mode) and the run engine; stop them on exit."""
@@ -60,10 +85,11 @@ async def running_services(*, start_engine: bool = True, executor_id: str | None
             fal_url = standin.url
         logger.info("sandbox.fal.ready", extra={"url": fal_url})
 
+    storage = storage_for_settings(settings)
     services = RunServices(
         context=context,
         catalog=get_catalog(),
-        storage=storage_for_settings(settings),
+        storage=storage,
         make_gateway=_fal_gateway_factory(context, fal_url),
         sandbox=settings.fal_mode is Mode.SANDBOX,
         per_user_concurrency=settings.run_per_user_concurrency,
@@ -77,9 +103,12 @@ async def running_services(*, start_engine: bool = True, executor_id: str | None
         await engine.launch()
         set_engine(engine)
     runtime = Runtime(context=context, engine=engine, fal_url=fal_url, stoppers=stoppers)
+    purge_task = asyncio.create_task(_purge_periodically(context, storage)) if start_engine else None
     try:
         yield runtime
     finally:
+        if purge_task is not None:
+            purge_task.cancel()
         if start_engine:
             await engine.shutdown()
             set_engine(None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import functools
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -86,6 +87,18 @@ class Settings(BaseSettings):
     )
     max_download_bytes: int = Field(512 * 1024 * 1024, ge=1, description="Largest output file copied from fal.")
     max_upload_bytes: int = Field(25 * 1024 * 1024, ge=1, description="Largest input file a user may upload.")
+
+    storage_backend: Literal["local", "s3"] = Field("local", description="Where asset files live.")
+    s3_bucket: str | None = Field(None, description="Bucket for asset files when storage_backend is 's3'.")
+    s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint (MinIO, R2...); unset means AWS.")
+    s3_region: str = Field("us-east-1", description="Region used to sign S3 requests.")
+    s3_access_key_id: str | None = Field(None, description="S3 access key id; unset uses boto3's credential chain.")
+    s3_secret_access_key: SecretStr | None = Field(None, description="S3 secret access key.")
+    s3_prefix: str = Field("", description="Key prefix inside the bucket.")
+    s3_addressing_style: Literal["path", "virtual", "auto"] = Field("path", description="S3 URL style.")
+    asset_purge_after_seconds: int = Field(
+        7 * 24 * 3600, ge=0, description="How long a deleted asset's file is kept before the purge removes it."
+    )
 
     log_level: str = Field("INFO", description="Root log level.")
     log_json: bool = Field(True, description="Write logs as JSON lines.")
