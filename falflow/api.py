@@ -13,6 +13,8 @@ from fastapi.openapi.utils import get_openapi
 
 from falflow.accounts.endpoints import router as accounts_router
 from falflow.assets.endpoints import router as assets_router
+from falflow.billing.endpoints import router as billing_router
+from falflow.billing.endpoints import webhook_router as stripe_webhook_router
 from falflow.kit.http import RequestIdMiddleware, install_error_handlers
 from falflow.runs.endpoints import router as runs_router
 from falflow.workflows.endpoints import router as workflows_router
@@ -22,7 +24,7 @@ API_VERSION = "0.1.0"
 
 
 def _routers() -> list[Any]:
-    return [accounts_router, workflows_router, runs_router, assets_router]
+    return [accounts_router, workflows_router, runs_router, assets_router, billing_router, stripe_webhook_router]
 
 
 def create_api() -> FastAPI:

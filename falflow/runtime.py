@@ -67,12 +67,20 @@ async def _purge_periodically(context: AppContext, storage: AssetStorage) -> Non
 
 
 @contextlib.asynccontextmanager
-async def running_services(*, start_engine: bool = True, executor_id: str | None = None) -> AsyncIterator[Runtime]:
-    """Start the stand-ins (sandbox mode) and the run engine; stop them on exit."""
+async def running_services(
+    *, start_engine: bool = True, role: str | None = None, executor_id: str | None = None
+) -> AsyncIterator[Runtime]:
+    """Start the stand-ins (sandbox mode) and the run engine; stop them on exit.
+
+    `role` defaults to `client` when FALFLOW_RUN_WORKERS_EXTERNAL is set (web processes only
+    enqueue) and to `embedded` otherwise.
+    """
     context = get_context()
     settings = context.settings
     upgrade_database(settings.resolved_database_url)
     stoppers: list[object] = []
+    if role is None:
+        role = "client" if settings.run_workers_external else "embedded"
 
     fal_url = None
     if settings.fal_mode is Mode.SANDBOX:
@@ -84,6 +92,19 @@ async def running_services(*, start_engine: bool = True, executor_id: str | None
             stoppers.append(standin)
             fal_url = standin.url
         logger.info("sandbox.fal.ready", extra={"url": fal_url})
+
+    if role != "worker":
+        from falflow.billing.stripe_runtime import start_billing
+
+        stoppers.append(start_billing(settings, context.database))
+
+    if settings.redis_url:
+        from falflow.runs.events import event_bus
+        from falflow.runs.relay import RedisRelay
+
+        relay = RedisRelay(event_bus, settings.redis_url)
+        relay.start()
+        stoppers.append(relay)
 
     storage = storage_for_settings(settings)
     services = RunServices(
@@ -98,12 +119,12 @@ async def running_services(*, start_engine: bool = True, executor_id: str | None
         max_retries=settings.run_max_retries,
         retry_base_seconds=settings.run_retry_base_seconds,
     )
-    engine = RunEngine(services, executor_id=executor_id)
+    engine = RunEngine(services, role=role, executor_id=executor_id)
     if start_engine:
         await engine.launch()
         set_engine(engine)
     runtime = Runtime(context=context, engine=engine, fal_url=fal_url, stoppers=stoppers)
-    purge_task = asyncio.create_task(_purge_periodically(context, storage)) if start_engine else None
+    purge_task = asyncio.create_task(_purge_periodically(context, storage)) if start_engine and role != "worker" else None
     try:
         yield runtime
     finally:

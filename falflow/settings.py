@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     run_retry_base_seconds: float = Field(
         0.5, gt=0, description="First retry delay; each retry doubles it, with +-50 % jitter."
     )
+    redis_url: str | None = Field(
+        None, description="Redis for relaying run progress between processes (workers and several web workers)."
+    )
     run_workers_external: bool = Field(
         False, description="When true, web processes only enqueue and `python -m falflow.worker` runs nodes."
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-04 20:21:06.349697
+Create Date: 2026-12-04 20:44:31.137553
 """
 
 from __future__ import annotations
@@ -46,6 +46,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_login_failure_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_login_failure_key'), ['key'], unique=False)
 
+    op.create_table('run_worker',
+    sa.Column('executor_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('host', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('pid', sa.Integer(), nullable=False),
+    sa.Column('started_at', falflow.kit.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('heartbeat_at', falflow.kit.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('executor_id')
+    )
     op.create_table('stripe_event',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
     sa.Column('type', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
@@ -444,6 +452,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_stripe_event_status_received')
 
     op.drop_table('stripe_event')
+    op.drop_table('run_worker')
     with op.batch_alter_table('login_failure', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_login_failure_key'))
         batch_op.drop_index(batch_op.f('ix_login_failure_created_at'))

@@ -146,8 +146,11 @@ def _insufficient_credits(required: int, summary: CreditSummary) -> PaymentRequi
 
 
 def _lock_reservation(session: Session, reservation_id: uuid.UUID) -> CreditReservation | None:
+    # populate_existing: a copy already in the session may predate the lock, and a stale
+    # `status` or `charged` would let a hold be released or charged twice.
     return session.execute(
         select(CreditReservation).where(CreditReservation.id == reservation_id).with_for_update()  # type: ignore[arg-type]
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
 
 

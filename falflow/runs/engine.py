@@ -9,7 +9,10 @@ workflow at its first unfinished step; item execution itself is idempotent throu
 row (see falflow.runs.executor). Workflow ids are deterministic, so starting one twice
 attaches to the first.
 
-Callers see only `RunEngine`: `launch`, `start`, `cancel` and `shutdown`.
+Callers see only `RunEngine`: `launch`, `start`, `cancel` and `shutdown`. It has three roles:
+`embedded` (the default: the web process runs everything), `worker` (`python -m falflow.worker`:
+takes runs from the `falflow-runs` queue and recovers dead peers' workflows) and `client` (a web
+process when run workers are configured: it only enqueues, through `DBOSClient`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from dbos import DBOS, DBOSConfig, SetWorkflowID
+from dbos import DBOS, DBOSClient, DBOSConfig, SetWorkflowID
 
 from falflow.kit.db import is_sqlite
 from falflow.runs import planner, repository
@@ -33,6 +36,12 @@ logger = logging.getLogger("falflow.runs")
 
 RUN_WORKFLOW = "falflow.run"
 ITEM_WORKFLOW = "falflow.run.item"
+RUN_QUEUE = "falflow-runs"
+NODE_QUEUE = "falflow-nodes"
+# A freshly enqueued run or item waits at most this long before a worker picks it up.
+RUN_QUEUE_POLL_SECONDS = 0.1
+# Planning a run is quick, so a worker takes only a few at a time and leaves the rest to peers.
+RUN_QUEUE_WORKER_CONCURRENCY = 4
 
 
 def item_workflow_id(run_id: str, node_id: str, item_index: int) -> str:
@@ -57,10 +66,18 @@ async def execute_step(run_id: str, node_id: str, item_index: int) -> str:
     return await execute_item(uuid.UUID(run_id), node_id, item_index)
 
 
+# Set by RunEngine.launch: run workers spread items over every worker through a queue, while
+# the embedded engine starts them at once in its own process.
+_items_through_queue = False
+
+
 async def _dispatch(run_id: str, decision: dict[str, Any]) -> None:
     for node_id, item_index in decision["start"]:
         with SetWorkflowID(item_workflow_id(run_id, node_id, item_index)):
-            await DBOS.start_workflow_async(item_workflow, run_id, node_id, item_index)
+            if _items_through_queue:
+                await DBOS.enqueue_workflow_async(NODE_QUEUE, item_workflow, run_id, node_id, item_index)
+            else:
+                await DBOS.start_workflow_async(item_workflow, run_id, node_id, item_index)
 
 
 @DBOS.workflow(name=RUN_WORKFLOW)
@@ -77,12 +94,16 @@ async def item_workflow(run_id: str, node_id: str, item_index: int) -> str:
     return status
 
 
+def system_database_url(database_url: str, data_dir: Path) -> str:
+    """The engine's own database: a SQLite file beside the app's, or the app's PostgreSQL database."""
+    if is_sqlite(database_url):
+        return f"sqlite:///{(data_dir / 'falflow_engine.sqlite').resolve()}"
+    return database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
 def dbos_config(database_url: str, data_dir: Path, *, executor_id: str | None = None) -> DBOSConfig:
     """DBOS settings: a SQLite file beside the app database, or a `dbos` schema in PostgreSQL."""
-    if is_sqlite(database_url):
-        system_url = f"sqlite:///{(data_dir / 'falflow_engine.sqlite').resolve()}"
-    else:
-        system_url = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    system_url = system_database_url(database_url, data_dir)
     config: DBOSConfig = {
         "name": "falflow",
         "system_database_url": system_url,
@@ -99,19 +120,52 @@ def dbos_config(database_url: str, data_dir: Path, *, executor_id: str | None = 
 class RunEngine:
     """Starts, cancels and recovers runs; one per process."""
 
-    def __init__(self, services: RunServices, *, executor_id: str | None = None) -> None:
+    def __init__(self, services: RunServices, *, role: str = "embedded", executor_id: str | None = None) -> None:
+        if role not in ("embedded", "worker", "client"):
+            raise ValueError(f"unknown engine role {role!r}")
         self.services = services
+        self.role = role
         self._executor_id = executor_id
         self._launched = False
+        self._client: DBOSClient | None = None
+        self._peer_watch: asyncio.Task[None] | None = None
 
     async def launch(self) -> None:
         configure_run_services(self.services)
         settings = self.services.context.settings
+        if self.role == "client":
+            url = system_database_url(settings.resolved_database_url, settings.data_dir)
+            await asyncio.to_thread(DBOS.migrate, url)
+            self._client = DBOSClient(system_database_url=url)
+            logger.info("engine.client_ready")
+            return
         DBOS(config=dbos_config(settings.resolved_database_url, settings.data_dir, executor_id=self._executor_id))
         await asyncio.to_thread(DBOS.launch)
         self._launched = True
+        global _items_through_queue
+        _items_through_queue = self.role == "worker"
+        if self.role == "worker":
+            from falflow.runs import workers
+
+            await DBOS.register_queue_async(
+                RUN_QUEUE, worker_concurrency=RUN_QUEUE_WORKER_CONCURRENCY, polling_interval_sec=RUN_QUEUE_POLL_SECONDS
+            )
+            # NOTE: the per-user cap is enforced per process (RunServices.slot); with several
+            # workers a user may have that many requests in flight on each of them.
+            await DBOS.register_queue_async(
+                NODE_QUEUE, worker_concurrency=self.services.global_concurrency, polling_interval_sec=RUN_QUEUE_POLL_SECONDS
+            )
+            executor_id = self._executor_id or "local"
+            await asyncio.to_thread(workers.register_worker, self.services.context, executor_id)
+            self._peer_watch = asyncio.create_task(workers.watch_peers(self.services.context, executor_id, self._recover_peer))
         await self.reconcile()
-        logger.info("engine.launched")
+        logger.info("engine.launched", extra={"role": self.role, "executor_id": self._executor_id or "local"})
+
+    async def _recover_peer(self, dead_executor_id: str) -> None:
+        # NOTE: DBOS 3.4 offers recovery of another executor's workflows only through this
+        # underscore method; it re-enqueues them so that exactly one live worker runs each.
+        handles = await asyncio.to_thread(DBOS._recover_pending_workflows, [dead_executor_id])
+        logger.warning("engine.peer_recovered", extra={"dead_executor_id": dead_executor_id, "workflows": len(handles)})
 
     async def reconcile(self) -> None:
         """Restart work that a crash left between a committed transaction and its workflow start."""
@@ -123,20 +177,41 @@ class RunEngine:
 
         for run_id in await asyncio.to_thread(active_runs):
             await self.start(run_id)
-            decision = await asyncio.to_thread(_advance, run_id)
-            await _dispatch(str(run_id), decision)
+            if self.role == "embedded":
+                decision = await asyncio.to_thread(_advance, run_id)
+                await _dispatch(str(run_id), decision)
 
     async def start(self, run_id: uuid.UUID) -> None:
+        if self.role == "client":
+            assert self._client is not None
+            await self._client.enqueue_async(
+                {"queue_name": RUN_QUEUE, "workflow_name": RUN_WORKFLOW, "workflow_id": str(run_id)}, str(run_id)
+            )
+            return
+        if self.role == "worker":
+            with SetWorkflowID(str(run_id)):
+                await DBOS.enqueue_workflow_async(RUN_QUEUE, run_workflow, str(run_id))
+            return
         with SetWorkflowID(str(run_id)):
             await DBOS.start_workflow_async(run_workflow, str(run_id))
 
     async def cancel(self, run_id: uuid.UUID) -> None:
-        """Stop a run the API marked as cancelling: waiting items end now, in-flight ones are cancelled at fal."""
+        """Stop a run the API marked as cancelling: waiting items end now, in-flight ones are cancelled at fal.
+
+        Items running in another process notice the cancellation at their next status check.
+        """
         self.services.cancelled_runs.add(run_id)
         decision = await asyncio.to_thread(_advance, run_id)
-        await _dispatch(str(run_id), decision)
+        if self.role != "client":
+            await _dispatch(str(run_id), decision)
 
     async def shutdown(self) -> None:
+        if self._peer_watch is not None:
+            self._peer_watch.cancel()
+            self._peer_watch = None
+        if self._client is not None:
+            await asyncio.to_thread(self._client.destroy)
+            self._client = None
         if self._launched:
             await self.services.aclose()
             await asyncio.to_thread(DBOS.destroy, workflow_completion_timeout_sec=0)

@@ -13,7 +13,7 @@ import contextlib
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,8 +67,22 @@ class RunEventBus:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._waiters: dict[uuid.UUID, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = defaultdict(set)
+        self._observers: list[Callable[[uuid.UUID], None]] = []
+
+    def add_observer(self, observer: Callable[[uuid.UUID], None]) -> None:
+        """Also call `observer` on every notification (the Redis relay publishes with it)."""
+        self._observers.append(observer)
+
+    def remove_observer(self, observer: Callable[[uuid.UUID], None]) -> None:
+        if observer in self._observers:
+            self._observers.remove(observer)
 
     def notify(self, run_id: uuid.UUID) -> None:
+        self.notify_local(run_id)
+        for observer in list(self._observers):
+            observer(run_id)
+
+    def notify_local(self, run_id: uuid.UUID) -> None:
         with self._lock:
             waiters = list(self._waiters.get(run_id, ()))
         for loop, event in waiters:

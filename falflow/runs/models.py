@@ -124,3 +124,15 @@ class NodeCacheEntry(SQLModel, table=True):
     source_run_id: uuid.UUID
     source_node_id: str = Field(max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class RunWorker(SQLModel, table=True):
+    """A run worker process; peers recover the engine workflows of one whose heartbeat stopped."""
+
+    __tablename__ = "run_worker"
+
+    executor_id: str = Field(max_length=200, primary_key=True)
+    host: str = Field(max_length=200)
+    pid: int
+    started_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    heartbeat_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

@@ -5,12 +5,6 @@ The app and the fal stand-in run as real subprocesses here, so the kill is a rea
 
 from __future__ import annotations
 
-import os
-import re
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +15,7 @@ import pytest
 
 from falflow.billing.ledger import find_ledger_violations
 from falflow.context import AppContext
+from tests.processes import ManagedProcess, StandinProcess, clean_env, free_port
 from tests.runs.conftest import edge, reset_engine_schema, text_node
 
 PIPELINE = {
@@ -38,63 +33,13 @@ PIPELINE = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def standin_process() -> Iterator[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "falflow.sandbox.fal", "--port", "0", "--queue-seconds", "0", "--run-seconds", "1.5",
-         "--log-count", "3"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    match = re.search(r"http://127\.0\.0\.1:\d+", line)
-    assert match, f"the stand-in did not report its URL: {line!r}"
+    standin = StandinProcess("--queue-seconds", "0", "--run-seconds", "1.5", "--log-count", "3")
     try:
-        yield match.group(0)
+        yield standin.url
     finally:
-        process.kill()
-        process.wait(10)
-
-
-class AppProcess:
-    def __init__(self, env: dict[str, str], port: int, log: Path) -> None:
-        self.env, self.port, self.log = env, port, log
-        self.url = f"http://127.0.0.1:{port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "falflow.serve_api", "--port", str(self.port)],
-                env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/api/nodes", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise AssertionError(f"the app did not start:\n{self.log.read_text()[-3000:]}")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        standin.stop()
 
 
 def _run(client: httpx.Client, run_id: str) -> dict[str, Any]:
@@ -106,19 +51,20 @@ def test_sigkill_mid_run_resumes_without_resubmitting(
 ) -> None:
     database_url = app_env.settings.resolved_database_url
     reset_engine_schema(database_url)
-    env = {key: value for key, value in os.environ.items() if not key.startswith("FALFLOW_")}
-    env.update({
-        "FALFLOW_DATABASE_URL": database_url,
-        "FALFLOW_DATA_DIR": str(app_env.settings.data_dir),
-        "FALFLOW_JWT_SECRET": app_env.settings.jwt_secret.get_secret_value() if app_env.settings.jwt_secret else "",
-        "FALFLOW_SANDBOX_FAL_URL": standin_process,
-        "FALFLOW_FAL_POLL_INTERVAL_SECONDS": "0.05",
-        "FALFLOW_LOG_JSON": "false",
-    })
-    app = AppProcess(env, _free_port(), tmp_path / "app.log")
+    env = clean_env(
+        FALFLOW_DATABASE_URL=database_url,
+        FALFLOW_DATA_DIR=str(app_env.settings.data_dir),
+        FALFLOW_JWT_SECRET=app_env.settings.jwt_secret.get_secret_value() if app_env.settings.jwt_secret else "",
+        FALFLOW_SANDBOX_FAL_URL=standin_process,
+        FALFLOW_FAL_POLL_INTERVAL_SECONDS="0.05",
+        FALFLOW_LOG_JSON="false",
+    )
+    port = free_port()
+    app = ManagedProcess("falflow.serve_api", ["--port", str(port)], env, tmp_path / "app.log",
+                         ready_url=f"http://127.0.0.1:{port}/api/nodes")
     app.start()
     try:
-        client = httpx.Client(base_url=app.url, timeout=30)
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
         token = client.post("/api/auth/signup", json={"email": "crash@example.com", "password": "correct horse battery"}).json()
         client.headers["Authorization"] = f"Bearer {token['access_token']}"
         workflow_id = client.post("/api/workflows", json={"name": "crash", "document": PIPELINE}).json()["id"]

@@ -1,0 +1,1 @@
+"""The Stripe integration: `gateway.StripeGateway` is the only code that imports the SDK."""
