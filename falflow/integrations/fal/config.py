@@ -1,0 +1,72 @@
+"""Configuration of ``FalGateway``: live mode (an API key) or sandbox mode (the URL of a running stand-in)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+
+from falflow.integrations.fal.errors import FalConfigError
+
+# The fal-client 1.0.3 SDK rejects start timeouts of 1 second or less.
+_MIN_START_TIMEOUT_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class FalGatewayConfig:
+    """Settings of one ``FalGateway``.
+
+    With ``sandbox_url`` set, every call goes to the stand-in at that base URL (``http://127.0.0.1:PORT``)
+    and ``key`` is optional. Without it the gateway talks to fal's real hosts and ``key`` is required.
+    Durations are in seconds. ``poll_interval`` is the pause between status polls, ``request_timeout``
+    bounds submit and upload calls, and ``start_timeout`` (optional) makes fal drop a request that has not
+    started in time. ``watch_retry_limit`` is the number of transient status failures in a row that
+    ``watch`` retries before raising.
+    """
+
+    key: str | None = field(default=None, repr=False)
+    sandbox_url: str | None = None
+    poll_interval: float = 0.5
+    request_timeout: float = 60.0
+    start_timeout: float | None = None
+    watch_retry_limit: int = 5
+
+    def __post_init__(self) -> None:
+        if self.poll_interval <= 0:
+            raise FalConfigError(f"poll_interval must be positive seconds, got {self.poll_interval!r}.")
+        if self.request_timeout <= 0:
+            raise FalConfigError(f"request_timeout must be positive seconds, got {self.request_timeout!r}.")
+        if self.start_timeout is not None and self.start_timeout <= _MIN_START_TIMEOUT_SECONDS:
+            raise FalConfigError(
+                f"start_timeout must be more than {_MIN_START_TIMEOUT_SECONDS:g} s or None, got {self.start_timeout!r}."
+            )
+        if self.watch_retry_limit < 0:
+            raise FalConfigError(f"watch_retry_limit must be 0 or more, got {self.watch_retry_limit!r}.")
+        if self.sandbox_url is not None:
+            object.__setattr__(self, "sandbox_url", normalize_sandbox_url(self.sandbox_url))
+        elif not self.key:
+            raise FalConfigError(
+                "FalGatewayConfig.key is missing: set a fal API key ('<key_id>:<key_secret>') for live mode, "
+                "or set sandbox_url to the base URL of a running fal stand-in."
+            )
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.sandbox_url is not None
+
+
+def normalize_sandbox_url(url: str) -> str:
+    """Return ``scheme://host:port`` for a stand-in base URL, or raise ``FalConfigError`` naming the problem."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise FalConfigError(f"sandbox_url {url!r} is not a valid URL: {exc}.") from exc
+    if parsed.scheme not in {"http", "https"} or not parsed.host:
+        raise FalConfigError(f"sandbox_url {url!r} must be an http(s) URL with a host, e.g. http://127.0.0.1:8710.")
+    if parsed.path not in {"", "/"} or parsed.query or parsed.fragment:
+        raise FalConfigError(
+            f"sandbox_url {url!r} must be a bare origin without a path or query, e.g. http://127.0.0.1:8710."
+        )
+    host = f"[{parsed.host}]" if ":" in parsed.host else parsed.host
+    port = f":{parsed.port}" if parsed.port is not None else ""
+    return f"{parsed.scheme}://{host}{port}"

@@ -1,0 +1,173 @@
+"""httpx transports under the fal SDK: sandbox routing, and failing fast instead of the SDK's retries.
+
+``SandboxRewriteTransport`` sends every request addressed to a fal host to the stand-in's origin over
+real HTTP, keeping method, path, query, headers and body. ``FailFastTransport`` turns every failure that
+the SDK would retry into ``FalRetryableError``, so the caller (the run engine) owns backoff, duplicate
+submits and per-account concurrency.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import ssl
+from collections.abc import Iterable
+
+import httpx
+
+from falflow.integrations.fal.errors import FalRequestError, FalRetryableError, decode_body, error_from_response
+
+logger = logging.getLogger(__name__)
+
+# Hosts that fal-client 1.0.3 and fal's responses use: queue, synchronous run and their backup domains,
+# REST and storage, the Platform API and the CDN. Any ``*.fal.media`` host is matched separately.
+FAL_HOSTS = frozenset(
+    {
+        "queue.fal.run",
+        "fal.run",
+        "queue.falrun.com",
+        "falrun.com",
+        "rest.fal.ai",
+        "rest.alpha.fal.ai",
+        "api.fal.ai",
+        "fal.media",
+    }
+)
+
+# Responses that fal-client 1.0.3 retries: these codes always, and ingress errors when fal's request id
+# header is absent.
+_SDK_RETRIED_STATUS_CODES = frozenset({408, 409, 429})
+_INGRESS_STATUS_CODES = frozenset({502, 503, 504})
+
+
+@functools.cache
+def shared_ssl_context(trust_env: bool) -> ssl.SSLContext:
+    """Return one TLS context per ``trust_env`` value, because building one parses the whole CA bundle."""
+    return httpx.create_ssl_context(trust_env=trust_env)
+
+
+def is_fal_host(host: str, extra_hosts: Iterable[str] = ()) -> bool:
+    """Return True for fal's API and CDN hosts, plus ``extra_hosts``."""
+    host = host.lower()
+    return host in FAL_HOSTS or host.endswith(".fal.media") or host in {extra.lower() for extra in extra_hosts}
+
+
+class SandboxRewriteTransport(httpx.AsyncBaseTransport):
+    """Route requests for fal hosts to the stand-in at ``sandbox_url``; reject requests for any other host.
+
+    Requests that already target the stand-in's origin pass unchanged. The ``Host`` header is rewritten
+    too, so the stand-in builds its returned URLs from its own origin.
+    """
+
+    def __init__(
+        self,
+        sandbox_url: str,
+        *,
+        extra_hosts: Iterable[str] = (),
+        inner: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        target = httpx.URL(sandbox_url)
+        self._scheme = target.scheme
+        self._host = target.host
+        self._port = target.port
+        self._netloc = target.netloc.decode("ascii")
+        self._extra_hosts = frozenset(host.lower() for host in extra_hosts)
+        self._inner = inner or httpx.AsyncHTTPTransport(trust_env=False, verify=shared_ssl_context(False))
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        if (url.scheme, url.host, url.port) == (self._scheme, self._host, self._port):
+            return await self._inner.handle_async_request(request)
+        if not is_fal_host(url.host, self._extra_hosts):
+            raise FalRequestError(
+                f"sandbox mode blocked a request to {url.scheme}://{url.host}: only fal hosts and the stand-in "
+                f"at {self._scheme}://{self._netloc} are reachable. Use live mode to reach other hosts.",
+                error_type="sandbox_host_blocked",
+            )
+        rewritten_url = url.copy_with(scheme=self._scheme, host=self._host, port=self._port)
+        headers = request.headers.copy()
+        headers["Host"] = self._netloc
+        rewritten = httpx.Request(
+            request.method,
+            rewritten_url,
+            headers=headers,
+            stream=request.stream,
+            extensions=dict(request.extensions),
+        )
+        return await self._inner.handle_async_request(rewritten)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class FailFastTransport(httpx.AsyncBaseTransport):
+    """Raise ``FalRetryableError`` for every failure that fal-client would retry by itself.
+
+    fal-client 1.0.3 retries transport errors, timeouts, HTTP 408/409/429 and ingress 502/503/504 (those
+    without an ``x-fal-request-id`` header) up to ten times. It pauses 0.1 s at first and doubles the
+    pause up to 10 s, about 30 s in all. It even repeats a submit whose response was lost, which can
+    queue a paid job twice. Raising an exception that is not an httpx error here ends the call at once
+    and leaves the retry decision to the caller.
+
+    NOTE: a timeout while the SDK reads a response body happens after this transport returned, so
+    fal-client still retries that one case by itself.
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        operation = _operation_name(request)
+        try:
+            response = await self._inner.handle_async_request(request)
+        except httpx.TimeoutException as exc:
+            raise FalRetryableError(
+                f"fal {operation} timed out ({type(exc).__name__}) talking to {request.url.host}; retry later",
+                error_type="timeout",
+            ) from exc
+        except httpx.TransportError as exc:
+            raise FalRetryableError(
+                f"fal {operation} could not reach {request.url.host} ({type(exc).__name__}: {exc}); "
+                "check the network or that the stand-in is running, then retry",
+                error_type="connection_error",
+            ) from exc
+        if not _sdk_would_retry(response):
+            return response
+        try:
+            content = await response.aread()
+        finally:
+            await response.aclose()
+        logger.debug(
+            "fal.request.retryable_response",
+            extra={"operation": operation, "status_code": response.status_code, "host": request.url.host},
+        )
+        error = error_from_response(
+            response.status_code, decode_body(content), dict(response.headers), operation=operation
+        )
+        if isinstance(error, FalRetryableError):
+            raise error
+        raise FalRetryableError(error.message, status_code=response.status_code, error_type=error.error_type)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def _sdk_would_retry(response: httpx.Response) -> bool:
+    if response.status_code in _SDK_RETRIED_STATUS_CODES:
+        return True
+    return response.status_code in _INGRESS_STATUS_CODES and "x-fal-request-id" not in response.headers
+
+
+def _operation_name(request: httpx.Request) -> str:
+    path = request.url.path
+    if path.endswith("/status") or path.endswith("/status/stream"):
+        return "status"
+    if path.endswith("/cancel"):
+        return "cancel"
+    if path.startswith("/storage/") or path.startswith("/files/"):
+        return "upload"
+    if request.method == "GET" and "/requests/" in path:
+        return "result"
+    if request.method == "POST":
+        return "submit"
+    return request.method.lower()
