@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -66,6 +67,23 @@ async def _purge_periodically(context: AppContext, storage: AssetStorage) -> Non
         await asyncio.sleep(PURGE_INTERVAL_SECONDS)
 
 
+STRIPE_REPROCESS_INTERVAL_SECONDS = 300
+
+
+async def _reprocess_stripe_events_periodically(context: AppContext, billing: Any) -> None:
+    """Retry stored Stripe events that failed or waited for their purchase, every five minutes."""
+    from falflow.billing.webhook_processing import reprocess_unfinished_events
+
+    while True:
+        await asyncio.sleep(STRIPE_REPROCESS_INTERVAL_SECONDS)
+        try:
+            outcomes = await asyncio.to_thread(reprocess_unfinished_events, context.database, billing.gateway)
+            if outcomes:
+                logger.info("billing.events_reprocessed", extra={"count": len(outcomes)})
+        except Exception:  # noqa: BLE001 - retried at the next interval
+            logger.exception("billing.reprocess_failed")
+
+
 @contextlib.asynccontextmanager
 async def running_services(
     *, start_engine: bool = True, role: str | None = None, executor_id: str | None = None
@@ -93,10 +111,12 @@ async def running_services(
             fal_url = standin.url
         logger.info("sandbox.fal.ready", extra={"url": fal_url})
 
+    billing = None
     if role != "worker":
         from falflow.billing.stripe_runtime import start_billing
 
-        stoppers.append(start_billing(settings, context.database))
+        billing = start_billing(settings, context.database)
+        stoppers.append(billing)
 
     if settings.redis_url:
         from falflow.runs.events import event_bus
@@ -124,12 +144,16 @@ async def running_services(
         await engine.launch()
         set_engine(engine)
     runtime = Runtime(context=context, engine=engine, fal_url=fal_url, stoppers=stoppers)
-    purge_task = asyncio.create_task(_purge_periodically(context, storage)) if start_engine and role != "worker" else None
+    periodic: list[asyncio.Task[None]] = []
+    if start_engine and role != "worker":
+        periodic.append(asyncio.create_task(_purge_periodically(context, storage)))
+    if billing is not None:
+        periodic.append(asyncio.create_task(_reprocess_stripe_events_periodically(context, billing)))
     try:
         yield runtime
     finally:
-        if purge_task is not None:
-            purge_task.cancel()
+        for task in periodic:
+            task.cancel()
         if start_engine:
             await engine.shutdown()
             set_engine(None)

@@ -31,3 +31,23 @@ def test_wrong_password_shows_error(page: Page, app_url: str) -> None:
     page.fill("#password", "definitely wrong")
     page.click("#auth-submit")
     expect(page.locator("#auth-error")).to_contain_text("E-mail or password is wrong")
+
+
+def test_foreign_origin_gets_no_cors_grant(app_url: str) -> None:
+    import httpx
+
+    preflight = httpx.options(
+        f"{app_url}/api/workflows",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert "access-control-allow-origin" not in preflight.headers
+    own = httpx.options(
+        f"{app_url}/api/workflows", headers={"Origin": app_url, "Access-Control-Request-Method": "POST"}
+    )
+    assert own.headers.get("access-control-allow-origin") == app_url
+
+
+def test_pages_carry_no_reflex_badge(page: Page, app_url: str) -> None:
+    page.goto(f"{app_url}/login")
+    expect(page.locator("#auth-submit")).to_be_visible()
+    assert "Built with Reflex" not in page.content()
