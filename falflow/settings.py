@@ -1,7 +1,7 @@
 """falflow's configuration: one settings object, read from `FALFLOW_*` variables.
 
 Feature code receives a `Settings` instance (through `get_settings()`) and never reads
-`os.environ` itself. The fal and Stripe keys also answer to their customary unprefixed names
+`os.environ` itself. The fal and Stripe keys are also read from their customary unprefixed names
 (`FAL_KEY`, `STRIPE_SECRET_KEY`, `STRIPE_WEBHOOK_SECRET`) because that is where their users
 keep them.
 """

@@ -106,7 +106,7 @@ def post_entry(
             session.add(entry)
             session.flush()
     except IntegrityError:
-        # A concurrent transaction posted the same key first; its entry stands.
+        # A concurrent transaction posted the same key first, so its entry is kept and this one is dropped.
         return None
     logger.info("billing.ledger.posted", extra={"user_id": str(user_id), "kind": kind.value, "amount": amount})
     return entry

@@ -48,7 +48,7 @@ def current_user_id(
             )
         claims = context.tokens.verify(cookie, "session")
         if request.method not in _SAFE_METHODS and not _same_origin(request, context):
-            raise ForbiddenError("Cross-site request refused; call the API from the falflow app or with a bearer token.")
+            raise ForbiddenError("Cross-site request rejected: the Origin is not this app; call the API from the falflow app or with a bearer token.")
     with context.database.read_session() as session:
         user = accounts.resolve_user(session, claims.user_id, claims.token_version)
         return user.id

@@ -1,8 +1,8 @@
 """What the run engine needs from the rest of falflow, gathered once per process.
 
-The fal gateway holds an HTTP connection pool bound to one event loop, and the engine may run
-node workflows on more than one loop (the web server's and the engine's recovery loop), so
-gateways and concurrency limits are kept per loop.
+The fal gateway owns an HTTP connection pool bound to one event loop. The engine may run node
+workflows on more than one loop (the web server's and the engine's recovery loop), so gateways
+and concurrency limits are kept per loop.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Liveness of run workers: heartbeats, and recovery of a dead worker's workflows by its peers.
 
-Each worker writes a heartbeat every `HEARTBEAT_SECONDS`. A worker that sees a peer silent for
+Each worker writes a heartbeat every `HEARTBEAT_SECONDS`. A worker that finds a peer silent for
 longer than `DEAD_AFTER_SECONDS` deletes the peer's row (a guarded DELETE, so exactly one
 survivor wins) and asks the engine to re-enqueue the peer's unfinished workflows; any worker
 then dequeues them. Item execution is idempotent, so a recovered item re-attaches to its fal

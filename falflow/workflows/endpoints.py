@@ -124,7 +124,7 @@ def get_workflow(workflowId: uuid.UUID, user_id: CurrentUserId, context: Context
 
 @router.put("/workflows/{workflowId}", response_model=WorkflowPublic)
 def update_workflow(workflowId: uuid.UUID, body: WorkflowUpdate, user_id: CurrentUserId, context: Context) -> WorkflowPublic:  # noqa: N803
-    """Save an edit; `base_version` must be the current version or the answer is 409."""
+    """Save an edit; `base_version` must be the current version, else the response is 409."""
     document = service.parse_document(body.document) if body.document is not None else None
     with context.database.write_session() as session:
         workflow = service.save_workflow(

@@ -1,4 +1,4 @@
-"""Credit holds under concurrency: 50 simultaneous run requests on credit for exactly 3."""
+"""Credit reservations under concurrency: 50 simultaneous run requests on credit for exactly 3."""
 
 from __future__ import annotations
 
