@@ -13,7 +13,7 @@ export REFLEX_USE_NPM := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run test test-sqlite test-postgres chromium bench bench-smoke check-ledger clean
+.PHONY: scale install run test chromium bench bench-smoke check-ledger clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ install: $(VENV)/.installed
 ## Serve the app in sandbox mode at http://localhost:$(PORT) (API under /api).
 run: install
 	$(BIN)/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT) --backend-host 0.0.0.0
+
+## The scaled set-up on one machine: run workers and web workers on PostgreSQL and Redis.
+scale: install
+	$(BIN)/python -m falflow.scaled --workers 2 --web-workers 2 --port $(PORT)
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
