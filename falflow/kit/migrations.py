@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
+
+from falflow.kit.db import create_db_engine, is_sqlite
 
 logger = logging.getLogger("falflow.migrations")
 
@@ -21,7 +25,35 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
+_process_lock = threading.Lock()
+# Arbitrary constant naming falflow's migration lock among PostgreSQL advisory locks.
+MIGRATION_LOCK_ID = 7_301_450_113
+
+
 def upgrade_database(database_url: str) -> None:
-    """Bring the database at `database_url` to the newest revision."""
-    command.upgrade(alembic_config(database_url), "head")
+    """Bring the database at `database_url` to the newest revision.
+
+    Several processes may start at once (web workers, run workers). On PostgreSQL they take
+    turns through an advisory lock, so only the first one migrates; SQLite serialises writers
+    by itself.
+    """
+    with _process_lock:  # Alembic's command context is process-global, not thread-safe
+        _upgrade(database_url)
     logger.info("db.migrated")
+
+
+def _upgrade(database_url: str) -> None:
+    if is_sqlite(database_url):
+        command.upgrade(alembic_config(database_url), "head")
+    else:
+        engine = create_db_engine(database_url)
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+                try:
+                    command.upgrade(alembic_config(database_url), "head")
+                finally:
+                    connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": MIGRATION_LOCK_ID})
+                    connection.commit()
+        finally:
+            engine.dispose()
