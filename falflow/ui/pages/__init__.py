@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from falflow.ui.pages import auth, home, workflows
+from falflow.ui.pages import auth, billing, editor, gallery, home, runs, workflows
 
 
 def register(app: rx.App) -> None:
-    for module in (home, auth, workflows):
+    for module in (home, auth, workflows, editor, runs, gallery, billing):
         module.register(app)
