@@ -62,6 +62,13 @@ def find_unfinished_run(owner_id: uuid.UUID, workflow_id: uuid.UUID) -> uuid.UUI
     return None
 
 
+def find_latest_run(owner_id: uuid.UUID, workflow_id: uuid.UUID) -> uuid.UUID | None:
+    """Return the newest run of the workflow, finished or not, if any."""
+    with get_context().database.read_session() as session:
+        runs = repository.list_runs(session, owner_id, workflow_id=workflow_id, limit=1, offset=0)
+    return runs[0].id if runs else None
+
+
 def parse_run_id(value: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(value)

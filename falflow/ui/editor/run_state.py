@@ -27,7 +27,7 @@ from falflow.runs import service as runs
 from falflow.runs.engine import get_engine
 from falflow.runs.events import event_bus, wait_for_news
 from falflow.runs.states import RUN_TERMINAL, RunStatus
-from falflow.ui.editor.run_feed import RunHeader, find_unfinished_run, parse_run_id, read_events, read_header
+from falflow.ui.editor.run_feed import RunHeader, find_latest_run, find_unfinished_run, parse_run_id, read_events, read_header
 from falflow.ui.editor.run_summary import RunSummary, apply_events, seed_from_detail
 from falflow.ui.editor.state import EditorState, route_workflow_id
 from falflow.ui.editor.tab_presence import is_tab_connected
@@ -187,6 +187,15 @@ class EditorRunState(rx.State):
                 return
         if workflow_id is None:
             return
+        # A page that (re)connects shows the newest run first, even one that finished while the
+        # page was away (a reload, a restarted web process); after that it waits for new runs.
+        async with self:
+            show_latest = self._generation == generation and not self._follow
+        if show_latest:
+            latest = await asyncio.to_thread(find_latest_run, owner_id, workflow_id)
+            async with self:
+                if latest is not None and self._generation == generation and not self._follow:
+                    self._follow = str(latest)
         presence = _Presence(token)
         reason = "tab disconnected"
         while await presence.still_there():
