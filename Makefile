@@ -6,6 +6,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 PORT ?= 3000
+# Loopback only by default; set HOST=0.0.0.0 to serve other machines (then also FALFLOW_PUBLIC_URL).
+HOST ?= 127.0.0.1
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 export PATH := $(BIN):$(PATH)
@@ -25,7 +27,8 @@ install: $(VENV)/.installed
 
 ## Serve the app in sandbox mode at http://localhost:$(PORT) (API under /api).
 run: install
-	$(BIN)/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT) --backend-host 0.0.0.0
+	FALFLOW_PUBLIC_URL=$${FALFLOW_PUBLIC_URL:-http://localhost:$(PORT)} \
+		$(BIN)/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT) --backend-host $(HOST)
 
 ## The scaled set-up on one machine: run workers and web workers on PostgreSQL and Redis.
 scale: install

@@ -1,8 +1,9 @@
 """Start-up and shut-down of everything the app process runs besides HTTP.
 
 In order: logging, configuration checks (the JWT key), database migrations, the sandbox
-stand-ins when no provider keys are set, and the run engine. The same sequence serves the
-Reflex backend (as a lifespan task), `python -m falflow.worker` and the tests.
+stand-ins when no provider keys are set, in live mode the node catalog with fal's current
+prices, and the run engine. The same sequence serves the Reflex backend (as a lifespan task),
+`python -m falflow.worker` and the tests.
 """
 
 from __future__ import annotations
@@ -19,15 +20,17 @@ from falflow.assets.config import storage_for_settings
 from falflow.assets.service import purge_deleted_assets
 from falflow.assets.storage import AssetStorage
 from falflow.context import AppContext, get_context
+from falflow.graph.live_catalog import LiveCatalogSource, RefreshOutcome, install_catalog, refresh_and_install
 from falflow.integrations.fal import FalGateway, FalGatewayConfig
+from falflow.integrations.fal.platform import FalPlatformClient
 from falflow.kit.logging import configure_logging
 from falflow.kit.migrations import upgrade_database
 from falflow.kit.timeutil import utcnow
 from falflow.runs.engine import RunEngine, set_engine
 from falflow.runs.services import RunServices
 from falflow.sandbox.fal import FalStandinConfig, Timing, start_fal_standin
-from falflow.settings import Mode
-from falflow.workflows.endpoints import get_catalog
+from falflow.settings import Mode, Settings
+from falflow.workflows.endpoints import catalog_holder, get_catalog
 
 logger = logging.getLogger("falflow.runtime")
 
@@ -84,6 +87,57 @@ async def _reprocess_stripe_events_periodically(context: AppContext, billing: An
             logger.exception("billing.reprocess_failed")
 
 
+# Bounds of one Platform API call and of the wait for the first catalog refresh at start-up, in seconds.
+CATALOG_REQUEST_TIMEOUT_SECONDS = 10.0
+CATALOG_STARTUP_BUDGET_SECONDS = 20.0
+# After a failed refresh the next attempt comes sooner than the regular interval.
+CATALOG_RETRY_SECONDS = 300
+
+
+def _live_catalog_source(settings: Settings) -> LiveCatalogSource:
+    key = settings.fal_key.get_secret_value() if settings.fal_key else ""
+    client = FalPlatformClient(settings.fal_platform_url, key, timeout=CATALOG_REQUEST_TIMEOUT_SECONDS)
+    return LiveCatalogSource(
+        client,
+        snapshot_path=(settings.data_dir / "cache" / "fal_platform_catalog.json").resolve(),
+        ttl_seconds=settings.catalog_refresh_seconds,
+    )
+
+
+async def _install_live_catalog(source: LiveCatalogSource) -> RefreshOutcome | None:
+    """Install the last known live catalog, then refresh it within a time budget.
+
+    Failures are logged, not raised, so start-up goes on with the cached or bundled prices when fal's
+    API is slow or unreachable. Returns None when the refresh timed out or crashed.
+    """
+    try:
+        install_catalog(source, catalog_holder)
+        return await asyncio.wait_for(refresh_and_install(source, catalog_holder), CATALOG_STARTUP_BUDGET_SECONDS)
+    except TimeoutError:
+        logger.warning(
+            "graph.catalog.startup_refresh_timed_out", extra={"budget_seconds": CATALOG_STARTUP_BUDGET_SECONDS}
+        )
+    except Exception:  # noqa: BLE001 - prices from the cache or the bundle are better than no start-up
+        logger.exception("graph.catalog.startup_refresh_crashed")
+    return None
+
+
+async def _refresh_catalog_periodically(
+    source: LiveCatalogSource, services: RunServices, interval: int, *, first_delay: float
+) -> None:
+    """Refresh fal's prices every `interval` seconds and hand the new catalog to the run engine too."""
+    delay = first_delay
+    while True:
+        await asyncio.sleep(delay)
+        try:
+            outcome = await refresh_and_install(source, catalog_holder)
+            services.catalog = get_catalog()
+            delay = min(interval, CATALOG_RETRY_SECONDS) if outcome.failed else interval
+        except Exception:  # noqa: BLE001 - retried after the shorter delay
+            logger.exception("graph.catalog.refresh_crashed")
+            delay = min(interval, CATALOG_RETRY_SECONDS)
+
+
 @contextlib.asynccontextmanager
 async def running_services(
     *, start_engine: bool = True, role: str | None = None, executor_id: str | None = None
@@ -110,6 +164,14 @@ async def running_services(
             stoppers.append(standin)
             fal_url = standin.url
         logger.info("sandbox.fal.ready", extra={"url": fal_url})
+
+    live_catalog = None
+    catalog_retry_delay: float = settings.catalog_refresh_seconds
+    if settings.fal_mode is Mode.LIVE:
+        live_catalog = _live_catalog_source(settings)
+        outcome = await _install_live_catalog(live_catalog)
+        if outcome is None or outcome.failed:
+            catalog_retry_delay = min(settings.catalog_refresh_seconds, CATALOG_RETRY_SECONDS)
 
     billing = None
     if role != "worker":
@@ -149,6 +211,11 @@ async def running_services(
         periodic.append(asyncio.create_task(_purge_periodically(context, storage)))
     if billing is not None:
         periodic.append(asyncio.create_task(_reprocess_stripe_events_periodically(context, billing)))
+    if live_catalog is not None:
+        refresher = _refresh_catalog_periodically(
+            live_catalog, services, settings.catalog_refresh_seconds, first_delay=catalog_retry_delay
+        )
+        periodic.append(asyncio.create_task(refresher))
     try:
         yield runtime
     finally:
@@ -159,6 +226,8 @@ async def running_services(
             set_engine(None)
         for stopper in reversed(stoppers):
             stopper.stop()  # type: ignore[attr-defined]
+        if live_catalog is not None:
+            await live_catalog.aclose()
 
 
 @contextlib.asynccontextmanager

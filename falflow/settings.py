@@ -58,6 +58,14 @@ class Settings(BaseSettings):
         1.0, ge=0, description="Multiplies the embedded stand-in's simulated queue and run times; 0 is instant."
     )
     fal_poll_interval_seconds: float = Field(0.1, gt=0, description="Pause between two status polls of a fal request.")
+    fal_platform_url: str = Field(
+        "https://api.fal.ai", description="Origin of fal's Platform API (model metadata and prices), without /v1."
+    )
+    catalog_refresh_seconds: int = Field(
+        3600,
+        ge=60,
+        description="Seconds between live-mode refreshes of fal's prices and model metadata, and their cache lifetime.",
+    )
 
     stripe_secret_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("FALFLOW_STRIPE_SECRET_KEY", "STRIPE_SECRET_KEY")

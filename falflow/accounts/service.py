@@ -24,7 +24,7 @@ from falflow.kit.timeutil import utcnow
 
 logger = logging.getLogger("falflow.accounts")
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 _LOGIN_FAILED = "E-mail or password is wrong; check both and try again."
 
 

@@ -49,11 +49,17 @@ _UPLOAD_BODY_SCHEMA = {
 }
 
 
-def _as_utc(value: datetime | None) -> datetime | None:
-    # A timestamp without an offset is read as UTC.
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
+def _as_utc(value: datetime | None, field: str) -> datetime | None:
+    """Read a timestamp without an offset as UTC; reject ones outside years 1 to 9999 in UTC."""
+    if value is None:
+        return None
+    try:
+        return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    except OverflowError as exc:
+        raise InvalidInputError(
+            f"{field} {value.isoformat()} is outside the supported date range once converted to UTC; use a date between years 1 and 9999.",
+            errors=[{"field": field, "value": value.isoformat(), "message": f"{field}: out of range"}],
+        ) from exc
 
 
 @router.get("/assets", response_model=AssetPagePublic)
@@ -73,7 +79,7 @@ def list_assets(
     """List the caller's assets, newest first, one page at a time."""
     filters = AssetFilters(
         kind=kind, workflow_id=workflow_id, run_id=run_id, favourite=favourite, q=q or None,
-        created_after=_as_utc(created_after), created_before=_as_utc(created_before),
+        created_after=_as_utc(created_after, "created_after"), created_before=_as_utc(created_before, "created_before"),
     )
     with context.database.read_session() as session:
         page = service.list_assets(session, user_id, filters=filters, limit=limit, cursor=cursor)

@@ -82,7 +82,7 @@ def list_purchases(
     user_id: CurrentUserId,
     context: Context,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> PurchaseList:
     """List the caller's purchases, newest first."""
     with context.database.read_session() as session:
@@ -116,7 +116,7 @@ def list_ledger(
     user_id: CurrentUserId,
     context: Context,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     run_id: uuid.UUID | None = None,
 ) -> LedgerPage:
     """List the caller's credit history, newest first: purchases, holds, run charges, releases and clawbacks."""

@@ -108,6 +108,9 @@ def _check_enum(param: ParamSpec, value: Any) -> str | None:
     return None
 
 
+MAX_SAFE_NUMBER = 2**53 - 1
+
+
 def _check_number(param: ParamSpec, kind: ValueKind, value: Any) -> str | None:
     name = param.name
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
@@ -118,6 +121,9 @@ def _check_number(param: ParamSpec, kind: ValueKind, value: Any) -> str | None:
     low, high = param.minimum, param.maximum
     if (low is not None and value < low) or (high is not None and value > high):
         return f"'{name}' must be {_range_text(low, high)}; got {_number_text(value)}."
+    if abs(value) > MAX_SAFE_NUMBER:
+        # Beyond this, values no longer fit the 64-bit columns and JSON numbers they travel in.
+        return f"'{name}' must be between {-MAX_SAFE_NUMBER} and {MAX_SAFE_NUMBER}; got {_number_text(value)}."
     return None
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from falflow.graph.catalog import NodeCatalog
-from falflow.graph.document import Edge, Node, WorkflowDocument
+from falflow.graph.document import MAX_BATCH_ITEMS, Edge, Node, WorkflowDocument
 from falflow.graph.ports import PortPath, PortType, is_connection_compatible, select_port_type
 from falflow.graph.specs import NodeSpec, PortSpec
 from falflow.graph.static_values import StaticValues
@@ -75,7 +75,9 @@ def count_from_param(
     if isinstance(value, list):
         return len(value)
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
+        # Validation rejects counts above the batch limit; capping here keeps an estimate of
+        # such a document from building millions of per-run entries.
+        return min(value, MAX_BATCH_ITEMS + 1)
     return None
 
 

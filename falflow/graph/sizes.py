@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
@@ -47,13 +49,17 @@ def parse_image_size(value: Any) -> ImageSize | None:
     return None
 
 
+# The largest image side falflow accepts; fal's own models stay far below it.
+MAX_IMAGE_SIDE = 16_384
+
+
 def _positive_int(value: Any) -> int | None:
-    """Return a positive whole number (2 or 2.0) as int, else None."""
+    """Return a whole number from 1 to MAX_IMAGE_SIDE (2 or 2.0) as int, else None."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    if isinstance(value, float) and not value.is_integer():
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
         return None
-    return int(value) if value > 0 else None
+    return int(value) if 0 < value <= MAX_IMAGE_SIDE else None
 
 
 def billed_megapixels(pixels: Decimal | int) -> int:

@@ -29,7 +29,9 @@ def _same_origin(request: Request, context: AppContext) -> bool:
     if origin is not None:
         allowed = {*context.settings.allowed_origins, f"{request.url.scheme}://{request.url.netloc}"}
         return origin.rstrip("/") in allowed
-    return request.headers.get("sec-fetch-site", "same-origin") in {"same-origin", "none"}
+    # Browsers send Origin or Sec-Fetch-Site on every cross-site write; a request with neither
+    # did not come from a browser page, so it must use a bearer token instead of the cookie.
+    return request.headers.get("sec-fetch-site") in {"same-origin", "none"}
 
 
 def current_user_id(

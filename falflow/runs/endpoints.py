@@ -10,8 +10,10 @@ from typing import Any
 
 from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import StreamingResponse
+from sqlalchemy.exc import IntegrityError
 
 from falflow.kit.auth import Context, CurrentUserId
+from falflow.kit.errors import InvalidInputError
 from falflow.runs import repository, service
 from falflow.runs.engine import get_engine
 from falflow.runs.events import event_bus, event_to_dict, wait_for_news
@@ -23,6 +25,8 @@ from falflow.workflows.endpoints import get_catalog
 router = APIRouter(tags=["runs"])
 
 MAX_EVENTS_PAGE = 1000
+MAX_OFFSET = 1_000_000
+MAX_SEQ = 2**31 - 1
 SSE_KEEPALIVE_SECONDS = 15.0
 # Another process may write the events (a run worker), so the stream also re-reads the log
 # this often when no in-process notification arrives.
@@ -57,7 +61,21 @@ async def run_workflow(
                 margin_bps=context.settings.price_margin_bps, mode=context.settings.mode.value, request_key=idempotency_key,
             )
 
-    run = await asyncio.to_thread(create)
+    try:
+        run = await asyncio.to_thread(create)
+    except IntegrityError:
+        # Two requests with the same Idempotency-Key raced; the other one created the run.
+        if not idempotency_key:
+            raise
+
+        def existing() -> Run | None:
+            with context.database.read_session() as session:
+                return repository.get_run_by_request_key(session, user_id, idempotency_key)
+
+        found = await asyncio.to_thread(existing)
+        if found is None:
+            raise
+        run = found
     await get_engine().start(run.id)
     base = f"/api/runs/{run.id}"
     return RunAccepted(
@@ -69,7 +87,7 @@ async def run_workflow(
 @router.get("/runs", response_model=list[RunPublic])
 def list_runs(
     user_id: CurrentUserId, context: Context, workflow_id: uuid.UUID | None = None,
-    limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0),
+    limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> list[RunPublic]:
     with context.database.read_session() as session:
         return [_public(r) for r in repository.list_runs(session, user_id, workflow_id=workflow_id, limit=limit, offset=offset)]
@@ -112,7 +130,7 @@ def _read_events(context: Any, user_id: uuid.UUID, run_id: uuid.UUID, after: int
 @router.get("/runs/{runId}/events")
 async def list_events(
     runId: uuid.UUID, user_id: CurrentUserId, context: Context,  # noqa: N803
-    after: int = Query(0, ge=0, description="Return events with a sequence number greater than this."),
+    after: int = Query(0, ge=0, le=MAX_SEQ, description="Return events with a sequence number greater than this."),
     limit: int = Query(500, ge=1, le=MAX_EVENTS_PAGE),
 ) -> dict[str, Any]:
     events, run_status = await asyncio.to_thread(_read_events, context, user_id, runId, after, limit)
@@ -123,10 +141,17 @@ async def list_events(
 @router.get("/runs/{runId}/events/stream")
 async def stream_events(
     runId: uuid.UUID, request: Request, user_id: CurrentUserId, context: Context,  # noqa: N803
-    after: int = Query(0, ge=0), last_event_id: str | None = Header(default=None),
+    after: int = Query(0, ge=0, le=MAX_SEQ), last_event_id: str | None = Header(default=None, max_length=20),
 ) -> StreamingResponse:
     """Server-sent events from sequence `after` (or the `Last-Event-ID` header) until the run ends."""
-    cursor = int(last_event_id) if last_event_id and last_event_id.isdigit() else after
+    cursor = after
+    if last_event_id:
+        if not (last_event_id.isascii() and last_event_id.isdigit() and int(last_event_id) <= MAX_SEQ):
+            raise InvalidInputError(
+                f"Last-Event-ID {last_event_id[:20]!r} is not an event number; send the id of the last event received.",
+                errors=[{"field": "Last-Event-ID", "value": last_event_id[:20], "message": "Last-Event-ID: not an event number"}],
+            )
+        cursor = int(last_event_id)
     await asyncio.to_thread(_read_events, context, user_id, runId, cursor, 1)  # 404 before streaming starts
 
     async def stream() -> AsyncIterator[bytes]:

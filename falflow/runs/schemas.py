@@ -13,7 +13,7 @@ class RunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     base_version: int | None = Field(
-        default=None, ge=1, description="Run only if the workflow is still at this version (else 409)."
+        default=None, ge=1, le=2**31 - 1, description="Run only if the workflow is still at this version (else 409)."
     )
     only_up_to: str | None = Field(default=None, max_length=100, description="Run this node and its ancestors only.")
     start_from: str | None = Field(

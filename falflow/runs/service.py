@@ -53,6 +53,11 @@ def start_run(
     if request_key:
         existing = repository.get_run_by_request_key(session, owner_id, request_key)
         if existing is not None:
+            if existing.workflow_id != workflow_id:
+                raise ConflictError(
+                    f"Idempotency-Key '{request_key[:80]}' was already used for a run of workflow "
+                    f"'{existing.workflow_id}'; use a new key for each distinct run request.",
+                )
             return existing
     workflow = workflows.get_workflow(session, owner_id, workflow_id)
     if options.base_version is not None and options.base_version != workflow.version:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from falflow.graph.catalog import NodeCatalog, load_bundled_catalog
 from falflow.graph.cost import estimate_workflow
+from falflow.graph.errors import GraphError
 from falflow.graph.falformat import export_fal_workflow, import_fal_workflow
+from falflow.graph.live_catalog import CatalogHolder
 from falflow.graph.templates import TEMPLATES
 from falflow.graph.validation import validate_workflow
 from falflow.kit.auth import Context, CurrentUserId
@@ -18,6 +19,7 @@ from falflow.kit.errors import InvalidInputError
 from falflow.workflows import service
 from falflow.workflows.models import Workflow, WorkflowVersion
 from falflow.workflows.schemas import (
+    MAX_VERSION,
     RestoreRequest,
     WorkflowCreate,
     WorkflowPublic,
@@ -29,10 +31,15 @@ from falflow.workflows.schemas import (
 
 router = APIRouter(tags=["workflows"])
 
+MAX_OFFSET = 1_000_000
 
-@functools.cache
+
+# The bundled catalog until live mode installs one with fal's current prices (see falflow.runtime).
+catalog_holder = CatalogHolder(load_bundled_catalog)
+
+
 def get_catalog() -> NodeCatalog:
-    return load_bundled_catalog()
+    return catalog_holder.current()
 
 
 def _summary(workflow: Workflow) -> WorkflowSummary:
@@ -76,7 +83,7 @@ def list_templates() -> dict[str, Any]:
 
 @router.get("/workflows", response_model=list[WorkflowSummary])
 def list_workflows(
-    user_id: CurrentUserId, context: Context, limit: int = Query(100, ge=1, le=200), offset: int = Query(0, ge=0)
+    user_id: CurrentUserId, context: Context, limit: int = Query(100, ge=1, le=200), offset: int = Query(0, ge=0, le=MAX_OFFSET)
 ) -> list[WorkflowSummary]:
     """The caller's workflows, most recently changed first."""
     with context.database.read_session() as session:
@@ -105,12 +112,13 @@ def import_workflow(body: dict[str, Any], user_id: CurrentUserId, context: Conte
     else:
         try:
             result = import_fal_workflow(body, get_catalog())
-        except (ValueError, KeyError, TypeError) as exc:
+        except (GraphError, ValueError, KeyError, TypeError) as exc:
             raise InvalidInputError(
                 f"The fal workflow JSON cannot be imported: {exc}. Send fal's saved workflow format or a falflow export.",
                 errors=[{"field": "body", "value": None, "message": str(exc)}],
             ) from exc
         document = result.document
+        service.check_document_size(document)
         name = str(body.get("title") or body.get("name") or "Imported fal workflow")[:200]
     with context.database.write_session() as session:
         return _public(service.create_workflow(session, user_id, name=name, document=document))
@@ -154,14 +162,14 @@ def list_versions(workflowId: uuid.UUID, user_id: CurrentUserId, context: Contex
 
 
 @router.get("/workflows/{workflowId}/versions/{version}", response_model=WorkflowVersionPublic)
-def get_version(workflowId: uuid.UUID, version: int, user_id: CurrentUserId, context: Context) -> WorkflowVersionSummary:  # noqa: N803
+def get_version(workflowId: uuid.UUID, version: Annotated[int, Path(ge=1, le=MAX_VERSION)], user_id: CurrentUserId, context: Context) -> WorkflowVersionSummary:  # noqa: N803
     with context.database.read_session() as session:
         return _version(service.get_version(session, user_id, workflowId, version), with_document=True)
 
 
 @router.post("/workflows/{workflowId}/versions/{version}/restore", response_model=WorkflowPublic)
 def restore_version(
-    workflowId: uuid.UUID, version: int, body: RestoreRequest, user_id: CurrentUserId, context: Context  # noqa: N803
+    workflowId: uuid.UUID, version: Annotated[int, Path(ge=1, le=MAX_VERSION)], body: RestoreRequest, user_id: CurrentUserId, context: Context  # noqa: N803
 ) -> WorkflowPublic:
     with context.database.write_session() as session:
         return _public(service.restore_version(session, user_id, workflowId, version, base_version=body.base_version))
@@ -196,6 +204,19 @@ def export(
         workflow = service.get_workflow(session, user_id, workflowId)
     document = service.parse_document(workflow.document)
     if format == "fal":
-        slug = "".join(ch if ch.isalnum() else "-" for ch in workflow.name.lower()).strip("-") or "workflow"
-        return export_fal_workflow(document, get_catalog(), name=slug, title=workflow.name)
+        blocking = [p for p in validate_workflow(document, get_catalog()) if p.code in ("duplicate_id", "cycle", "dangling_edge")]
+        if blocking:
+            raise InvalidInputError(
+                "The workflow cannot be exported to fal's format until these problems are fixed: "
+                + "; ".join(p.message for p in blocking),
+                errors=[{"field": "document", "value": None, "message": p.message, **p.model_dump()} for p in blocking],
+            )
+        try:
+            slug = "".join(ch if ch.isalnum() else "-" for ch in workflow.name.lower()).strip("-") or "workflow"
+            return export_fal_workflow(document, get_catalog(), name=slug, title=workflow.name)
+        except GraphError as exc:
+            raise InvalidInputError(
+                f"The workflow cannot be expressed in fal's format: {exc}",
+                errors=[{"field": "format", "value": "fal", "message": str(exc)}],
+            ) from exc
     return {"format": "falflow", "name": workflow.name, "description": workflow.description, "document": document.model_dump(mode="json")}

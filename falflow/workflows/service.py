@@ -7,13 +7,14 @@ fully. Every save writes a `workflow_version` row, so earlier versions are never
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from typing import Any
 
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from falflow.graph.document import WorkflowDocument, migrate_document
+from falflow.graph.document import MAX_EDGES, MAX_NODES, WorkflowDocument, migrate_document
 from falflow.graph.errors import DocumentFormatError
 from falflow.graph.templates import TEMPLATES
 from falflow.kit.errors import ConflictError, InvalidInputError, NotFoundError
@@ -30,7 +31,7 @@ def parse_document(raw: dict[str, Any] | None) -> WorkflowDocument:
     if raw is None:
         return WorkflowDocument()
     try:
-        return migrate_document(raw)
+        document = migrate_document(raw)
     except DocumentFormatError as wrapped:
         exc = wrapped.__cause__
         if not isinstance(exc, ValidationError):
@@ -41,7 +42,7 @@ def parse_document(raw: dict[str, Any] | None) -> WorkflowDocument:
         errors = [
             {
                 "field": "document." + ".".join(str(p) for p in error["loc"]),
-                "value": error.get("input") if isinstance(error.get("input"), (str, int, float, bool)) else None,
+                "value": _shown_value(error.get("input")),
                 "message": f"document.{'.'.join(str(p) for p in error['loc'])}: {error['msg']}",
             }
             for error in exc.errors()
@@ -50,10 +51,48 @@ def parse_document(raw: dict[str, Any] | None) -> WorkflowDocument:
         raise InvalidInputError(
             f"The workflow document is malformed: {shown}. Fix these fields and save again.", errors=errors
         ) from wrapped
+    check_document_size(document)
+    return document
+
+
+# A saved document may be at most this large as JSON; validation enforces the finer limits
+# (nodes, edges, params per node) before a run.
+MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
+
+
+def check_document_size(document: WorkflowDocument) -> None:
+    """Reject documents beyond the node, edge or size limits before they are stored."""
+    problems = []
+    if len(document.nodes) > MAX_NODES:
+        problems.append(f"it has {len(document.nodes)} nodes; the limit is {MAX_NODES}")
+    if len(document.edges) > MAX_EDGES:
+        problems.append(f"it has {len(document.edges)} edges; the limit is {MAX_EDGES}")
+    size = len(document.model_dump_json())
+    if size > MAX_DOCUMENT_BYTES:
+        problems.append(f"it is {size} bytes as JSON; the limit is {MAX_DOCUMENT_BYTES}")
+    if problems:
+        raise InvalidInputError(
+            "The workflow document is too large: " + "; ".join(problems)
+            + ". Split it into smaller workflows, and keep large inputs in assets rather than params.",
+            errors=[{"field": "document", "value": None, "message": p} for p in problems],
+        )
 
 
 def _dump(document: WorkflowDocument) -> dict[str, Any]:
     return document.model_dump(mode="json")
+
+
+def _shown_value(value: Any) -> Any:
+    """A bad value as it can appear in a JSON error body (finite numbers and short text only)."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return value if abs(value) < 2**53 else str(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, str):
+        return value[:80]
+    return None
 
 
 def template_document(template_id: str) -> WorkflowDocument:

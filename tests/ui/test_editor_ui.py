@@ -16,7 +16,8 @@ TEMPLATE_PROMPT = "A detailed macro photo of a dew-covered spider web at sunrise
 
 
 def _create_workflow(page: Page, app_url: str, name: str, **body: Any) -> dict[str, Any]:
-    response = page.request.post(f"{app_url}/api/workflows", data={"name": name, **body})
+    # The API rejects cookie-authenticated writes without this app's Origin (CSRF protection).
+    response = page.request.post(f"{app_url}/api/workflows", data={"name": name, **body}, headers={"Origin": app_url})
     assert response.status == 201, response.text()
     return response.json()
 
@@ -96,6 +97,10 @@ def test_build_flux_upscale_and_run(page: Page, app_url: str) -> None:
     workflow = _create_workflow(page, app_url, "Built by hand")
     _open_editor(page, app_url, workflow["id"])
     expect(page.locator(".ff-empty")).to_be_visible()
+    expect(page.locator("#palette-search")).to_have_attribute("placeholder", "Search nodes…")
+    # Only the toolbar's fit-view button; React Flow's own control is hidden.
+    expect(page.locator("#fit-view-button")).to_have_count(1)
+    expect(page.locator(".react-flow__controls-fitview")).to_have_count(0)
 
     _drop_from_palette(page, "util/text", 20, 30)
     expect(_node(page, "text-1")).to_be_visible()
@@ -131,6 +136,15 @@ def test_build_flux_upscale_and_run(page: Page, app_url: str) -> None:
     _expect_image_preview(page, "clarity-upscaler-1")
     assert _latest_run(page, app_url, workflow["id"])["status"] == "succeeded"
 
+    # The Run panel lists the outputs; a node preview opens the output dialog.
+    expect(page.locator("#run-outputs .run-output")).to_have_count(2)
+    preview = _node(page, "clarity-upscaler-1").locator(".ff-preview-button").first
+    asset_id = preview.get_attribute("data-asset-id")
+    preview.click()
+    expect(page.locator("#output-dialog #lightbox-image")).to_have_attribute("src", f"{app_url}/api/assets/{asset_id}/file")
+    expect(page.locator("#output-dialog-gallery")).to_have_attribute("href", f"/assets?open={asset_id}")
+    _save_screenshot(page, "test_build_flux_upscale_and_run-output-dialog")
+
 
 def test_incompatible_connection_refused(page: Page, app_url: str) -> None:
     sign_up_in_browser(page, app_url)
@@ -149,6 +163,19 @@ def test_incompatible_connection_refused(page: Page, app_url: str) -> None:
     saved = _read_workflow(page, app_url, workflow["id"])
     assert saved["version"] == 1
     assert saved["document"]["edges"] == []
+
+    # A node drag that ends over the side panel selects no page text.
+    title = _node(page, "upscale").locator(".ff-title").bounding_box()
+    panel = page.locator("#side-panel").bounding_box()
+    assert title is not None and panel is not None
+    page.mouse.move(title["x"] + 20, title["y"] + title["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(title["x"] + 60, title["y"] + 40, steps=5)
+    assert page.evaluate("() => document.body.classList.contains('ff-dragging')")
+    page.mouse.move(panel["x"] + panel["width"] / 2, panel["y"] + panel["height"] - 20, steps=12)
+    page.mouse.up()
+    assert page.evaluate("() => window.getSelection().toString()") == ""
+    assert not page.evaluate("() => document.body.classList.contains('ff-dragging')")
 
 
 def test_stale_tab_gets_conflict(page: Page, app_url: str) -> None:
@@ -254,12 +281,16 @@ def test_short_credits_show_payment_message(page: Page, app_url: str) -> None:
     workflow = _create_workflow(page, app_url, "Too expensive", document=document)
     _open_editor(page, app_url, workflow["id"])
     expect(page.locator("#run-button")).to_contain_text("3,200 credits ($3.200)")
+    expect(page.locator("#credit-shortfall")).to_have_text("Needs 3,200 credits; you have 2,000 — Buy credits")
+    expect(page.locator("#shortfall-buy-link")).to_have_attribute("href", "/billing")
+    expect(page.locator("#run-button")).to_be_enabled()
 
     page.click("#run-button")
 
     expect(page.locator("#payment-message")).to_have_text(
         "This run needs 3,200 credits, but only 2,000 are available. Nothing was charged."
     )
+    expect(page.locator("#payment-advice")).to_contain_text("reduce durations, counts or sizes")
     expect(page.locator("#buy-credits-link")).to_have_attribute("href", "/billing")
     response = page.request.get(f"{app_url}/api/runs?workflow_id={workflow['id']}")
     assert response.json() == []
@@ -272,9 +303,20 @@ def test_undo_after_reload(page: Page, app_url: str) -> None:
     prompt = _node(page, "prompt").locator('textarea[data-param="text"]')
     prompt.fill("A version I will regret")
     _expect_saved(page, 2)
+    page.click("#palette-toggle")
+    page.click("#side-panel-toggle")
+    expect(page.locator("#palette-search")).to_have_count(0)
+    expect(page.locator("#side-panel-rail")).to_be_visible()
 
     page.reload()
     _expect_saved(page, 2)
+    # Both panels stay collapsed after the reload (localStorage), and open again.
+    expect(page.locator("#flow-editor")).to_have_class(re.compile(r"ff-palette-collapsed"))
+    expect(page.locator("#side-panel-rail")).to_be_visible()
+    page.click("#palette-toggle")
+    page.click("#side-panel-toggle")
+    expect(page.locator("#palette-search")).to_be_visible()
+    expect(page.locator("#side-panel")).to_be_visible()
     expect(prompt).to_have_value("A version I will regret")
     page.locator(".react-flow__pane").click(position={"x": 10, "y": 10})
     page.keyboard.press("Control+z")

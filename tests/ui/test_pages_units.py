@@ -178,6 +178,10 @@ def test_node_rows_follow_document_order() -> None:
     assert [row["status"] for row in rows] == ["succeeded", "succeeded", NOT_RUN, NOT_RUN]
     image = rows[1]
     assert image["label"] == "image"
+    titled = node_rows(document, _detail_nodes(), previews, {"fal-ai/flux/schnell": "FLUX.1 [schnell]"})
+    assert titled[1]["label"] == "FLUX.1 [schnell]"
+    assert titled[1]["node_id"] == "image"
+    assert titled[0]["label"] == "Prompt"
     assert image["cost"] == "3 credits"
     assert image["batch_count"] == ""
     assert image["inputs"] == ["prompt ← Prompt.text"]
@@ -218,6 +222,15 @@ def test_history_row_labels_and_signs() -> None:
                                    run_id=run_id, node_id=None, model=None, purchase_id=None, external_ref=None, memo=""))
     assert hold["kind_label"] == "Hold"
     assert hold["balance_after"] == ""
+    assert hold["amount"] == ""
+    assert hold["note"] == "held 93"
+    assert hold["informational"] is True
+    release = history_row(HistoryItem(id="release:x", kind="release", created_at=START, amount=1_200, balance_after=None,
+                                      run_id=run_id, node_id=None, model=None, purchase_id=None, external_ref=None, memo=""))
+    assert release["note"] == "released 1,200"
+    assert release["positive"] is False
+    assert row["informational"] is False
+    assert row["note"] == ""
 
 
 def test_seed_replaces_wired_seed() -> None:

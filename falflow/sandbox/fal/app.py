@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from falflow.sandbox.fal.config import FalStandinConfig
 from falflow.sandbox.fal.routes_control import build_control_router
 from falflow.sandbox.fal.routes_files import build_files_router
+from falflow.sandbox.fal.routes_platform import build_platform_router
 from falflow.sandbox.fal.routes_queue import build_queue_router
 from falflow.sandbox.fal.state import StandinState
 
@@ -60,5 +61,6 @@ def create_fal_standin(config: FalStandinConfig | None = None) -> FastAPI:
     app.add_middleware(SandboxHeaderMiddleware)
     app.include_router(build_control_router(state))
     app.include_router(build_files_router(state))
+    app.include_router(build_platform_router(state))
     app.include_router(build_queue_router(state))
     return app

@@ -6,6 +6,7 @@ from typing import Any
 
 from falflow.assets.lineage import AssetLineage
 from falflow.assets.models import Asset
+from falflow.graph.catalog import NodeCatalog
 from falflow.ui.components.formatting import format_bytes, format_credits, format_timestamp
 from falflow.ui.components.run_rows import asset_preview, short_text
 
@@ -20,9 +21,44 @@ def _duration(asset: Asset) -> str:
     return "" if asset.duration_seconds is None else f"{asset.duration_seconds:.1f} s"
 
 
-def asset_detail(lineage: AssetLineage) -> dict[str, Any]:
-    """Return the selected asset with its provenance, direct parents and children."""
+def _default_prompt(catalog: NodeCatalog | None, endpoint_id: str) -> str | None:
+    spec = catalog.get(endpoint_id) if catalog is not None and endpoint_id else None
+    if spec is None:
+        return None
+    default = next((param.default for param in spec.params if param.name == "prompt"), None)
+    return default if isinstance(default, str) else None
+
+
+def _shown_prompt(lineage: AssetLineage, catalog: NodeCatalog | None) -> tuple[str, bool]:
+    """Return the prompt to show and whether it came from an ancestor.
+
+    An asset whose prompt is empty or its endpoint's default (an upscaler's "masterpiece, best
+    quality" boilerplate) shows the nearest ancestor's prompt instead, which is what the user typed.
+    """
+    own = lineage["asset"].prompt or ""
+    default = _default_prompt(catalog, lineage["endpoint_id"] or "")
+    if own and own != default:
+        return own, False
+    # Ancestors come generation by generation, so the first match is the nearest.
+    inherited = next((entry["asset"].prompt for entry in lineage["ancestors"] if entry["asset"].prompt), None)
+    if inherited:
+        return inherited, True
+    return own, False
+
+
+def _endpoint_title(catalog: NodeCatalog | None, endpoint_id: str) -> str:
+    spec = catalog.get(endpoint_id) if catalog is not None and endpoint_id else None
+    return spec.title if spec is not None else endpoint_id
+
+
+def asset_detail(lineage: AssetLineage, catalog: NodeCatalog | None = None) -> dict[str, Any]:
+    """Return the selected asset with its provenance, direct parents and children.
+
+    With `catalog`, the endpoint gets its catalog title and the prompt may come from an
+    ancestor (see `_shown_prompt`).
+    """
     asset = lineage["asset"]
+    prompt, inherited = _shown_prompt(lineage, catalog)
     parents = [
         {**asset_preview(entry["asset"]), "deleted": entry["asset"].deleted_at is not None}
         for entry in lineage["ancestors"]
@@ -30,6 +66,9 @@ def asset_detail(lineage: AssetLineage) -> dict[str, Any]:
     ]
     return {
         **asset_preview(asset),
+        "prompt": prompt,
+        "prompt_inherited": inherited,
+        "endpoint_title": _endpoint_title(catalog, lineage["endpoint_id"] or ""),
         "favourite": asset.favourite,
         "mime_type": asset.mime_type,
         "size": format_bytes(asset.size_bytes),
@@ -57,7 +96,8 @@ def asset_detail(lineage: AssetLineage) -> dict[str, Any]:
 # The lightbox's value while no asset is open. Every key is present, so the view never reads a
 # missing list while the dialog still renders during its closing animation.
 EMPTY_DETAIL: dict[str, Any] = {
-    "id": "", "kind": "", "has_thumbnail": False, "prompt": "", "sandbox": False, "favourite": False, "mime_type": "",
+    "id": "", "kind": "", "has_thumbnail": False, "prompt": "", "prompt_inherited": False, "endpoint_title": "",
+    "sandbox": False, "favourite": False, "mime_type": "",
     "size": "", "dimensions": "", "duration": "", "created": "", "run_id": "", "workflow_id": "", "node_id": "",
     "item_index": 0, "endpoint_id": "", "seed": "", "cost": "", "params": [], "original_filename": "", "reused": False,
     "parents": [], "missing_parents": 0, "older_ancestors": 0, "children": [], "truncated": False,

@@ -89,8 +89,12 @@ def _history_row(item: rx.Var[dict[str, Any]]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(item["when"].to(str), size="1")),
         rx.table.cell(rx.badge(item["kind_label"].to(str), color_scheme=item["colour"].to(str), variant="soft")),  # type: ignore[arg-type]
-        rx.table.cell(rx.text(item["amount"].to(str), weight="medium",
-                              color_scheme=rx.cond(item["positive"].to(bool), "green", "gray"))),  # type: ignore[arg-type]
+        rx.table.cell(rx.cond(
+            item["informational"].to(bool),
+            rx.text(item["note"].to(str), size="1", color_scheme="gray", class_name="ledger-note"),
+            rx.text(item["amount"].to(str), weight="medium",
+                    color_scheme=rx.cond(item["positive"].to(bool), "green", "gray")),  # type: ignore[arg-type]
+        )),
         rx.table.cell(item["balance_after"].to(str)),
         rx.table.cell(rx.cond(
             item["run_id"].to(str) != "",
@@ -99,7 +103,8 @@ def _history_row(item: rx.Var[dict[str, Any]]) -> rx.Component:
         rx.table.cell(item["node_id"].to(str)),
         rx.table.cell(rx.cond(item["model"].to(str) != "", rx.code(item["model"].to(str), size="1"))),
         rx.table.cell(rx.text(item["memo"].to(str), size="1", color_scheme="gray")),
-        class_name="ledger-row",
+        class_name=rx.cond(item["informational"].to(bool), "ledger-row ledger-row-info", "ledger-row"),
+        opacity=rx.cond(item["informational"].to(bool), "0.7", "1"),
         data_kind=item["kind"].to(str),
     )
 
@@ -120,7 +125,8 @@ def history_section() -> rx.Component:
             width="100%",
             align="center",
         ),
-        rx.text("A hold sets credits aside while a run works. Its charges follow, then a release returns what it did not use.",
+        rx.text("A hold sets credits aside while a run works; it is not a charge. The run's charges follow, "
+                "then a release returns what it did not use. Only charges, purchases, grants and clawbacks change the balance.",
                 size="1", color_scheme="gray"),
         rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(title) for title in HISTORY_COLUMNS])),

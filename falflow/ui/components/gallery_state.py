@@ -21,6 +21,7 @@ from falflow.ui.components.gallery_filters import ANY, FilterError, GalleryFilte
 from falflow.ui.components.seed_reuse import reuse_seed
 from falflow.ui.session import SessionState
 from falflow.workflows import service as workflows
+from falflow.workflows.endpoints import get_catalog
 
 KIND_OPTIONS = [[ANY, "All kinds"], ["image", "Images"], ["video", "Videos"], ["audio", "Audio"], ["text", "Text"],
                 ["json", "JSON"]]
@@ -28,7 +29,7 @@ KIND_OPTIONS = [[ANY, "All kinds"], ["image", "Images"], ["video", "Videos"], ["
 
 def _read_detail(owner_id: uuid.UUID, asset_id: uuid.UUID) -> dict[str, Any]:
     with get_context().database.read_session() as session:
-        return asset_detail(assets.asset_lineage(session, owner_id, asset_id))
+        return asset_detail(assets.asset_lineage(session, owner_id, asset_id), get_catalog())
 
 
 def _read_workflow_options(owner_id: uuid.UUID) -> list[list[str]]:

@@ -122,6 +122,9 @@ def _field(label: str, value: rx.Component | rx.Var[Any], element_id: str | None
     )
 
 
+LINEAGE_SCROLL_ID = "lineage-scroll"
+
+
 def _optional_field(label: str, value: rx.Var[str], content: rx.Component, element_id: str) -> rx.Component:
     """Show a lineage row only when the asset has a value for it (uploads have no node or seed)."""
     return rx.cond(value != "", _field(label, content, element_id))
@@ -132,7 +135,16 @@ def _linked_thumbnail(asset: rx.Var[dict[str, Any]], class_name: str) -> rx.Comp
     return rx.cond(
         asset["deleted"].to(bool),
         rx.tooltip(rx.box(preview, opacity="0.4", class_name=class_name), content="Deleted"),
-        rx.box(preview, cursor="pointer", class_name=class_name, on_click=GalleryState.open_asset(asset["id"].to(str))),
+        rx.box(
+            preview,
+            cursor="pointer",
+            class_name=class_name,
+            # The panel keeps its scroll position otherwise, so the new asset would open mid-way.
+            on_click=[
+                GalleryState.open_asset(asset["id"].to(str)),
+                rx.call_script(f"document.getElementById('{LINEAGE_SCROLL_ID}')?.scrollTo(0, 0)"),
+            ],
+        ),
     )
 
 
@@ -159,7 +171,9 @@ def _lineage_panel() -> rx.Component:
             )),
             _optional_field("Node", selected["node_id"].to(str), rx.text(selected["node_id"].to(str), size="2"),
                             "lineage-node"),
-            _optional_field("Endpoint", selected["endpoint_id"].to(str), rx.code(selected["endpoint_id"].to(str)),
+            _optional_field("Endpoint", selected["endpoint_id"].to(str),
+                            rx.text(selected["endpoint_title"].to(str), " ", rx.code(selected["endpoint_id"].to(str), size="1"),
+                                    size="2"),
                             "lineage-endpoint"),
             _optional_field("Seed", selected["seed"].to(str), rx.text(selected["seed"].to(str), size="2"), "lineage-seed"),
             _optional_field("File name", selected["original_filename"].to(str),
@@ -173,8 +187,12 @@ def _lineage_panel() -> rx.Component:
         ),
         rx.cond(
             selected["prompt"].to(str) != "",
-            rx.vstack(rx.text("Prompt", size="2", weight="medium"),
-                      rx.text(selected["prompt"].to(str), size="2", color_scheme="gray"), spacing="1"),
+            rx.vstack(
+                rx.text(rx.cond(selected["prompt_inherited"].to(bool), "Prompt (from the input it was made from)", "Prompt"),
+                        size="2", weight="medium"),
+                rx.text(selected["prompt"].to(str), size="2", color_scheme="gray", id="lineage-prompt"),
+                spacing="1",
+            ),
         ),
         rx.cond(
             selected["params"].to(list[str]).length() > 0,
@@ -270,12 +288,13 @@ def lightbox() -> rx.Component:
                 rx.dialog.title(
                     rx.cond(
                         selected["endpoint_id"].to(str) != "",
-                        selected["endpoint_id"].to(str),
+                        selected["endpoint_title"].to(str),
                         rx.cond(selected["original_filename"].to(str) != "", selected["original_filename"].to(str),
                                 selected["kind"].to(str)),
                     ),
                     margin="0",
                     size="4",
+                    id="lightbox-title",
                 ),
                 rx.cond(selected["sandbox"].to(bool), rx.badge("sandbox", color_scheme="amber", id="lightbox-sandbox")),
                 rx.cond(selected["reused"].to(bool), rx.badge("reused from cache", color_scheme="teal")),
@@ -286,7 +305,8 @@ def lightbox() -> rx.Component:
             ),
             rx.grid(
                 rx.center(media_player(selected), background=rx.color("gray", 2), border_radius="8px", min_height="300px"),
-                rx.box(_lineage_panel(), max_height="62vh", overflow_y="auto", padding_right="0.5em"),
+                rx.box(_lineage_panel(), max_height="62vh", overflow_y="auto", padding_right="0.5em",
+                       id=LINEAGE_SCROLL_ID),
                 columns="minmax(0, 3fr) minmax(0, 2fr)",
                 spacing="4",
                 width="100%",

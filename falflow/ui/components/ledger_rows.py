@@ -50,16 +50,32 @@ def pack_row(pack: CreditPack) -> dict[str, Any]:
     }
 
 
+# Kinds that only set credits aside or return them to the available amount.
+INFORMATIONAL_KINDS = frozenset({HOLD_KIND, RELEASE_KIND})
+
+
+def _informational_note(item: HistoryItem) -> str:
+    verb = "held" if item.kind == HOLD_KIND else "released"
+    return f"{verb} {abs(item.amount):,}"
+
+
 def history_row(item: HistoryItem) -> dict[str, Any]:
-    """Build one line of the credit history. Holds and releases change the available credits, not the balance."""
+    """Build one line of the credit history.
+
+    Holds and releases change the available credits, not the balance, so they carry a note
+    (`held 93`) in place of a signed amount and read as information, not as charges.
+    """
+    informational = item.kind in INFORMATIONAL_KINDS
     return {
         "id": item.id,
         "kind": item.kind,
         "kind_label": KIND_LABELS.get(item.kind, item.kind.replace("_", " ").capitalize()),
         "colour": KIND_COLOURS.get(item.kind, "gray"),
         "when": format_timestamp(item.created_at),
-        "amount": format_signed_credits(item.amount),
-        "positive": item.amount > 0,
+        "informational": informational,
+        "amount": "" if informational else format_signed_credits(item.amount),
+        "note": _informational_note(item) if informational else "",
+        "positive": item.amount > 0 and not informational,
         "balance_after": "" if item.balance_after is None else f"{item.balance_after:,}",
         "run_id": str(item.run_id) if item.run_id else "",
         "node_id": item.node_id or "",

@@ -158,7 +158,8 @@ def _node_card(node: rx.Var[dict[str, Any]]) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.text(node["label"].to(str), weight="bold", size="3"),
+                rx.text(node["label"].to(str), weight="bold", size="3", class_name="run-node-title"),
+                rx.text(node["node_id"].to(str), size="1", color_scheme="gray", class_name="run-node-id"),
                 rx.code(node["type"].to(str), size="1", color_scheme="gray"),
                 rx.spacer(),
                 rx.cond(node["batch_count"].to(str) != "", rx.badge("batch of ", node["batch_count"].to(str), variant="outline")),

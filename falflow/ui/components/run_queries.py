@@ -94,7 +94,8 @@ def read_run_view(owner_id: uuid.UUID, run_id: uuid.UUID) -> RunView:
         row = run_row(
             run, workflow_name=workflow_name(session, owner_id, run.workflow_id, {}), may_be_billed=detail["may_be_billed"]
         )
-    nodes = node_rows(run.document, detail["nodes"], previews)
+    titles = {spec.type: spec.title for spec in get_catalog().all()}
+    nodes = node_rows(run.document, detail["nodes"], previews, titles)
     return RunView(run=row, nodes=nodes, progress=node_progress(nodes), last_event_seq=run.event_seq, active=row["active"])
 
 

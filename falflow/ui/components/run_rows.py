@@ -141,8 +141,12 @@ def node_rows(
     document: Mapping[str, Any],
     detail_nodes: Iterable[Mapping[str, Any]],
     assets_by_id: Mapping[str, dict[str, Any]],
+    type_titles: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Return every node of the run's document, in document order, with its run state.
+
+    A node's `label` is its own label, else the catalog title of its type (`type_titles`
+    maps node types to titles), else its id.
 
     `detail_nodes` is `falflow.runs.service.run_detail(...)["nodes"]`; a document node absent
     from it was left out of the run (say, by `only_up_to`) and shows as "not run".
@@ -150,7 +154,11 @@ def node_rows(
     assets) are skipped.
     """
     by_node = {node["node_id"]: node for node in detail_nodes}
-    labels = {node.get("id"): node.get("label") or node.get("id") for node in document.get("nodes", [])}
+    titles = type_titles or {}
+    labels = {
+        node.get("id"): node.get("label") or titles.get(node.get("type", "")) or node.get("id")
+        for node in document.get("nodes", [])
+    }
     edges = document.get("edges", [])
     rows: list[dict[str, Any]] = []
     for node in document.get("nodes", []):

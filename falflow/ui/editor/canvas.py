@@ -59,6 +59,9 @@ class FalFlowCanvas(rx.Component):
 
     on_graph_change: rx.EventHandler[_change_payload]
     on_run: rx.EventHandler[_change_payload]
+    # A click on a node's output preview: `{"asset_id": ..., "kind": ...}`. Without a
+    # handler the preview opens the file in a new tab.
+    on_preview: rx.EventHandler[_change_payload]
 
 
 fal_flow_canvas = FalFlowCanvas.create

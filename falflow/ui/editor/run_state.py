@@ -75,7 +75,7 @@ class EditorRunState(rx.State):
     payment_open: bool = False
     payment_required: int = 0
     payment_available: int = 0
-    payment_detail: str = ""
+    payment_balance: int = 0
 
     _nodes: dict[str, dict[str, Any]] = {}
     _node_types: dict[str, str] = {}
@@ -129,7 +129,7 @@ class EditorRunState(rx.State):
             logger.info("editor.run.rejected", extra={"workflow_id": editor.loaded_workflow_id, "error": exc.detail})
             self.payment_required = int(exc.extra.get("required", 0))
             self.payment_available = int(exc.extra.get("available", 0))
-            self.payment_detail = exc.detail
+            self.payment_balance = int(exc.extra.get("balance", self.payment_available))
             self.payment_open = True
             return
         except FalflowError as exc:
@@ -304,6 +304,32 @@ class EditorRunState(rx.State):
             f"This run needs {self.payment_required:,} credits, but only {self.payment_available:,} are available. "
             "Nothing was charged."
         )
+
+    @rx.var
+    def payment_advice(self) -> str:
+        if self.payment_balance < 0:
+            return (
+                f"Your balance is {self.payment_balance:,} credits after a refund or dispute took back credits "
+                "you had already spent. Buy credits to bring it above zero."
+            )
+        return "Buy credits, or make the workflow cheaper: reduce durations, counts or sizes."
+
+    @rx.var
+    def run_outputs(self) -> list[dict[str, str]]:
+        """List the media outputs of the shown run, grouped by node, each asset once.
+
+        An Output node passes its input through, so its asset is already listed under the node that made it.
+        """
+        outputs: list[dict[str, str]] = []
+        seen: set[str] = set()
+        for node_id, entry in self.node_status.items():
+            for preview in entry.get("previews", []):
+                asset_id = str(preview["asset_id"])
+                if asset_id in seen:
+                    continue
+                seen.add(asset_id)
+                outputs.append({"asset_id": asset_id, "kind": str(preview.get("kind", "")), "node_id": node_id})
+        return outputs
 
     @rx.var
     def run_charged_label(self) -> str:

@@ -8,8 +8,11 @@ import reflex as rx
 
 from falflow.ui.editor.canvas import API_ORIGIN, fal_flow_canvas
 from falflow.ui.editor.catalog_view import connection_table, palette_catalog
+from falflow.ui.editor.output_dialog import OutputDialogState, output_thumbnail
+from falflow.ui.editor.panel_layout import PanelLayoutState
 from falflow.ui.editor.run_state import EditorRunState
 from falflow.ui.editor.state import EditorState
+from falflow.ui.session import SessionState
 
 def _name_editor() -> rx.Component:
     return rx.cond(
@@ -58,6 +61,29 @@ def _export_menu() -> rx.Component:
     )
 
 
+def _grouped(number: rx.Var[int]) -> rx.Var[str]:
+    """Format an integer Var with thousands separators in the browser (`3,200`)."""
+    return rx.Var(
+        _js_expr=f"({number}).toLocaleString('en-US')",
+        _var_data=number._get_all_var_data(),
+    ).to(str)
+
+
+def _credit_shortfall() -> rx.Component:
+    """Warn before Run when the estimate exceeds the available credits; the server still decides (402)."""
+    return rx.cond(
+        SessionState.signed_in & (EditorState.save_state != "loading") & (EditorState.estimate_credits > SessionState.available),
+        rx.text(
+            "Needs ", _grouped(EditorState.estimate_credits), " credits; you have ", _grouped(SessionState.available),
+            " — ",
+            rx.link("Buy credits", href="/billing", id="shortfall-buy-link"),
+            size="1",
+            color_scheme="amber",
+            id="credit-shortfall",
+        ),
+    )
+
+
 def _run_controls() -> rx.Component:
     blocked = EditorState.run_block_reason != ""
     run_button = rx.button(
@@ -88,7 +114,11 @@ def _run_controls() -> rx.Component:
                 rx.menu.item("Run, re-rolling cached nodes", on_click=EditorRunState.start({"force": True}), id="run-force"),
             ),
         ),
-        rx.cond(blocked, rx.text(EditorState.run_block_reason, size="1", color_scheme="red", id="run-block-reason")),
+        rx.cond(
+            blocked,
+            rx.text(EditorState.run_block_reason, size="1", color_scheme="red", id="run-block-reason"),
+            _credit_shortfall(),
+        ),
         spacing="2",
         align="center",
     )
@@ -155,6 +185,16 @@ def _run_section() -> rx.Component:
             ),
             rx.text("Charged: ", EditorRunState.run_charged_label, size="1", id="run-charged"),
             rx.cond(EditorRunState.run_error != "", rx.text(EditorRunState.run_error, size="1", color_scheme="red")),
+            rx.cond(
+                EditorRunState.run_outputs.length() > 0,
+                rx.vstack(
+                    rx.text("Outputs", size="1", weight="medium", color_scheme="gray"),
+                    rx.flex(rx.foreach(EditorRunState.run_outputs, output_thumbnail), wrap="wrap", gap="6px"),
+                    spacing="1",
+                    width="100%",
+                    id="run-outputs",
+                ),
+            ),
             rx.link("Open in runs", href="/runs/" + EditorRunState.run_id, size="1"),
             spacing="1",
             width="100%",
@@ -165,19 +205,51 @@ def _run_section() -> rx.Component:
     )
 
 
+def _side_panel_toggle() -> rx.Component:
+    return rx.icon_button(
+        rx.cond(PanelLayoutState.side_panel_open, rx.icon("panel-right-close", size=14), rx.icon("panel-right-open", size=14)),
+        on_click=PanelLayoutState.toggle_side_panel,
+        variant="ghost",
+        color_scheme="gray",
+        size="1",
+        title=rx.cond(PanelLayoutState.side_panel_open, "Hide the side panel", "Show the run and problems panel"),
+        id="side-panel-toggle",
+    )
+
+
 def side_panel() -> rx.Component:
-    return rx.vstack(
-        _run_section(),
-        rx.divider(),
-        _problems_section(),
-        width="250px",
-        min_width="250px",
-        height="100%",
-        overflow_y="auto",
-        padding="10px",
-        border=f"1px solid {rx.color('gray', 5)}",
-        border_radius="8px",
-        spacing="3",
+    frame = {
+        "height": "100%",
+        "border": f"1px solid {rx.color('gray', 5)}",
+        "border_radius": "8px",
+    }
+    return rx.cond(
+        PanelLayoutState.side_panel_open,
+        rx.vstack(
+            rx.hstack(rx.spacer(), _side_panel_toggle(), width="100%", margin_bottom="-10px"),
+            _run_section(),
+            rx.divider(),
+            _problems_section(),
+            width="250px",
+            min_width="250px",
+            overflow_y="auto",
+            padding="10px",
+            spacing="3",
+            id="side-panel",
+            **frame,
+        ),
+        rx.vstack(
+            _side_panel_toggle(),
+            rx.badge(EditorState.problem_count, color_scheme=rx.cond(EditorState.problem_count > 0, "red", "green"),
+                     title="Problems"),
+            width="34px",
+            min_width="34px",
+            padding="8px 0",
+            align="center",
+            spacing="3",
+            id="side-panel-rail",
+            **frame,
+        ),
     )
 
 
@@ -195,6 +267,7 @@ def canvas() -> rx.Component:
         read_only=False,
         on_graph_change=EditorState.apply_graph_change,
         on_run=EditorRunState.start,
+        on_preview=OutputDialogState.show,
     )
 
 
@@ -252,7 +325,7 @@ def payment_dialog() -> rx.Component:
             rx.dialog.description(
                 rx.text(EditorRunState.payment_message, id="payment-message"),
             ),
-            rx.text(EditorRunState.payment_detail, size="1", color_scheme="gray", margin_top="0.5em"),
+            rx.text(EditorRunState.payment_advice, size="1", color_scheme="gray", margin_top="0.5em", id="payment-advice"),
             rx.hstack(
                 rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray", on_click=EditorRunState.close_payment)),
                 rx.link(rx.button("Buy credits"), href="/billing", id="buy-credits-link"),

@@ -42,10 +42,12 @@ def _auth_card(title: str, mode: str, switch_text: str, switch_href: str, switch
                 rx.form(
                     rx.vstack(
                         rx.text("E-mail", size="2", weight="medium"),
-                        rx.input(name="email", type="email", placeholder="you@example.com", required=True, width="100%", id="email"),
+                        rx.input(name="email", type="email", placeholder="you@example.com", required=True, width="100%", id="email",
+                                 auto_complete="email"),
                         rx.text("Password", size="2", weight="medium"),
                         rx.input(name="password", type="password", placeholder="At least 8 characters", required=True,
-                                 width="100%", id="password"),
+                                 width="100%", id="password",
+                                 auto_complete="new-password" if mode == "signup" else "current-password"),
                         rx.cond(
                             AuthFormState.error != "",
                             rx.callout(AuthFormState.error, icon="triangle_alert", color_scheme="red", width="100%", id="auth-error"),

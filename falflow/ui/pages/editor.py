@@ -6,6 +6,7 @@ import reflex as rx
 
 from falflow.ui.editor.run_state import EditorRunState
 from falflow.ui.editor.state import EditorState
+from falflow.ui.editor.output_dialog import output_dialog
 from falflow.ui.editor.views import canvas, conflict_dialog, header_bar, missing_notice, payment_dialog, side_panel
 from falflow.ui.layout import app_shell
 from falflow.ui.session import SessionState
@@ -30,6 +31,7 @@ def editor_page() -> rx.Component:
                 ),
                 conflict_dialog(),
                 payment_dialog(),
+                output_dialog(),
                 width="100%",
                 spacing="3",
             ),

@@ -7,7 +7,7 @@ from typing import Any
 import reflex as rx
 
 from falflow.context import get_context
-from falflow.graph.templates import TEMPLATES
+from falflow.graph.templates import TEMPLATES, get_template
 from falflow.graph.document import WorkflowDocument
 from falflow.kit.errors import FalflowError
 from falflow.ui.layout import app_shell
@@ -15,6 +15,20 @@ from falflow.ui.session import SessionState
 from falflow.workflows import service
 
 EMPTY_TEMPLATE = "empty"
+UNTITLED_NAME = "Untitled workflow"
+FIRST_RUN_TEMPLATE_ID = "flux-upscale"
+
+
+def default_workflow_name(template_id: str) -> str:
+    """Return the name a new workflow gets when the user typed none: the template's title, if any."""
+    template = get_template(template_id) if template_id != EMPTY_TEMPLATE else None
+    return template.title if template is not None else UNTITLED_NAME
+
+
+def _first_run_hint() -> str:
+    template = get_template(FIRST_RUN_TEMPLATE_ID)
+    suggestion = f'("{template.title}" is a good first run) ' if template is not None else ""
+    return f"No workflows yet. Pick a template above {suggestion}and press Create."
 
 
 class WorkflowsState(rx.State):
@@ -72,7 +86,7 @@ class WorkflowsState(rx.State):
     @rx.event
     async def create(self) -> Any:
         user_id = await self._user_id()
-        name = self.new_name.strip() or "Untitled workflow"
+        name = self.new_name.strip() or default_workflow_name(self.new_template)
         try:
             document = WorkflowDocument() if self.new_template == EMPTY_TEMPLATE else service.template_document(self.new_template)
             with get_context().database.write_session() as session:
@@ -200,10 +214,7 @@ def workflows_page() -> rx.Component:
                     width="100%",
                     id="workflow-table",
                 ),
-                rx.callout(
-                    "No workflows yet. Pick a template above (\"FLUX → upscale\" is a good first run) and press Create.",
-                    icon="sparkles", width="100%",
-                ),
+                rx.callout(_first_run_hint(), icon="sparkles", width="100%", id="workflows-empty"),
             ),
             spacing="4",
             width="100%",
