@@ -260,3 +260,25 @@ def test_invalid_workflow_is_refused_before_spending(engine_client: TestClient, 
     assert engine_client.get("/api/runs", headers=headers).json() == []
     with app_env.database.read_session() as session:
         assert find_ledger_violations(session) == []
+
+
+def test_per_user_cap_limits_requests_in_flight(engine_client: TestClient, fal_standin: RunningStandin) -> None:
+    from falflow.runs.services import get_run_services
+
+    get_run_services().per_user_concurrency = 2
+    headers = sign_up(engine_client)["headers"]
+    configure_standin(fal_standin, timing=Timing(queue_seconds=0.0, run_seconds=0.5, log_count=1))
+    branches = [flux_node(f"branch{index}", seed=index) for index in range(6)]
+    document = {
+        "nodes": [text_node("prompt", "six branches"), *branches],
+        "edges": [edge("prompt", "text", node["id"], "prompt") for node in branches],
+    }
+    run = wait_for_run(engine_client, headers, start_run(engine_client, headers, create_workflow(engine_client, headers, document)))
+    assert run["status"] == "succeeded"
+
+    requests = standin_requests(fal_standin)
+    assert len(requests) == 6
+    # At any moment at most two of this user's requests were between submit and completion.
+    moments = sorted({r["created_at"] for r in requests} | {r["completed_at"] for r in requests})
+    in_flight = [sum(1 for r in requests if r["created_at"] <= t < r["completed_at"]) for t in moments]
+    assert max(in_flight) == 2
