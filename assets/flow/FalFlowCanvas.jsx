@@ -38,6 +38,7 @@ import {
   portTypeOf,
 } from "./graph.js";
 import { historySizes, recordUndo, stepBack, stepForward } from "./history.js";
+import { fitPadding, useDragSelectionGuard, usePaletteCollapsed } from "./layout.js";
 import { useKeyboardShortcuts } from "./useKeyboardShortcuts.js";
 
 const nodeTypes = { [NODE_TYPE]: FalNode };
@@ -57,7 +58,7 @@ export default function FalFlowCanvas(props) {
 
 function Editor({
   graph, graphVersion, workflowId, catalog, compatibility, nodeStatus, nodeChecks,
-  apiBase, focusRequest, readOnly, onGraphChange, onRun,
+  apiBase, focusRequest, readOnly, onGraphChange, onRun, onPreview,
 }) {
   const flow = useReactFlow();
   const [nodes, setNodes] = useState([]);
@@ -65,6 +66,8 @@ function Editor({
   const [menu, setMenu] = useState(null);
   const [flash, showFlash] = useFlash();
   const [history, setHistory] = useState({ undo: 0, redo: 0 });
+  const [paletteCollapsed, togglePalette] = usePaletteCollapsed();
+  const [beginDrag, endDrag] = useDragSelectionGuard();
   const wrapper = useRef(null);
   const nodesRef = useRef(nodes);
   const edgesRef = useRef(edges);
@@ -76,7 +79,8 @@ function Editor({
   const callbacks = useRef({});
   nodesRef.current = nodes;
   edgesRef.current = edges;
-  callbacks.current = { onGraphChange, onRun };
+  callbacks.current = { onGraphChange, onRun, onPreview };
+  const canPreview = Boolean(onPreview);
 
   const catalogByType = useMemo(() => Object.fromEntries((catalog || []).map((spec) => [spec.type, spec])), [catalog]);
   const checks = nodeChecks || {};
@@ -114,6 +118,17 @@ function Editor({
     pending.current.clear();
   }, []);
 
+  // Fits the whole graph while keeping it clear of the toolbar, controls and minimap.
+  const fitAll = useCallback((options) => {
+    const box = wrapper.current?.getBoundingClientRect();
+    const current = flow.getNodes();
+    if (!box || !current.length) return;
+    const padding = fitPadding(flow.getNodesBounds(current), box.width, box.height);
+    flow.fitView({ padding, maxZoom: 1, ...options });
+  }, [flow]);
+
+  const openPreview = useCallback((preview) => callbacks.current.onPreview?.(preview), []);
+
   const showDocument = useCallback((doc) => {
     const next = documentToFlow(doc);
     setNodes(next.nodes);
@@ -133,7 +148,7 @@ function Editor({
     refreshHistory();
     if (!fitted.current && (graph?.nodes || []).length) {
       fitted.current = true;
-      window.setTimeout(() => flow.fitView({ padding: 0.2, maxZoom: 1 }), 60);
+      window.setTimeout(() => fitAll(), 60);
     }
   }, [graphVersion]); // eslint-disable-line react-hooks/exhaustive-deps
 
@@ -303,6 +318,7 @@ function Editor({
   }, [flushPending, currentDocument, connectionTypes, commit]);
 
   const onConnectEnd = useCallback((event, state) => {
+    endDrag();
     if (!state || state.isValid !== false || !state.toHandle || !state.fromHandle) return;
     const fromSource = state.fromHandle.type === "source";
     const source = fromSource ? state.fromHandle : state.toHandle;
@@ -313,7 +329,7 @@ function Editor({
     if (types.source && types.target) {
       showFlash(`Connection refused: a ${types.source} output cannot feed a ${types.target} input.`);
     }
-  }, [connectionTypes, showFlash]);
+  }, [endDrag, connectionTypes, showFlash]);
 
   const onBeforeDelete = useCallback(async () => {
     if (readOnly) return false;
@@ -332,11 +348,13 @@ function Editor({
   }, [commit]);
 
   const onDragStart = useCallback(() => {
+    beginDrag();
     flushPending();
     dragBefore.current = currentDocument();
-  }, [flushPending, currentDocument]);
+  }, [beginDrag, flushPending, currentDocument]);
 
   const onDragStop = useCallback((event, node, draggedNodes) => {
+    endDrag();
     const before = dragBefore.current;
     dragBefore.current = null;
     const moved = (draggedNodes && draggedNodes.length ? draggedNodes : [node]).filter(Boolean);
@@ -348,7 +366,7 @@ function Editor({
       })
       .map((entry) => ({ id: entry.id, x: entry.position.x, y: entry.position.y }));
     if (changed.length) commit({ kind: "move", nodes: changed }, before);
-  }, [commit]);
+  }, [endDrag, commit]);
 
   const onSelectionDragStop = useCallback((event, draggedNodes) => onDragStop(event, null, draggedNodes), [onDragStop]);
 
@@ -397,12 +415,22 @@ function Editor({
     setParams,
     setLabel,
     openMenu,
-  }), [catalogByType, nodeStatus, checks, connected, apiBase, readOnly, setParams, setLabel, openMenu]);
+    openPreview: canPreview ? openPreview : null,
+  }), [catalogByType, nodeStatus, checks, connected, apiBase, readOnly, setParams, setLabel, openMenu, canPreview, openPreview]);
+
+  const editorClasses = ["ff-editor", readOnly ? "ff-read-only" : "", paletteCollapsed ? "ff-palette-collapsed" : ""].join(" ");
 
   return (
     <EditorContext.Provider value={context}>
-      <div className={`ff-editor ${readOnly ? "ff-read-only" : ""}`} id="flow-editor">
-        {readOnly ? null : <Palette catalog={catalog || []} onAdd={(type) => addNodeOfType(type, null)} />}
+      <div className={editorClasses} id="flow-editor">
+        {readOnly ? null : (
+          <Palette
+            catalog={catalog || []}
+            onAdd={(type) => addNodeOfType(type, null)}
+            collapsed={paletteCollapsed}
+            onToggle={togglePalette}
+          />
+        )}
         <div className="ff-canvas" ref={wrapper} onDragOver={onDragOver} onDrop={onDrop}>
           <ReactFlow
             nodes={nodes}
@@ -411,6 +439,7 @@ function Editor({
             onNodesChange={onNodesChange}
             onEdgesChange={onEdgesChange}
             onConnect={onConnect}
+            onConnectStart={beginDrag}
             onConnectEnd={onConnectEnd}
             isValidConnection={isValidConnection}
             onBeforeDelete={onBeforeDelete}
@@ -430,7 +459,7 @@ function Editor({
             proOptions={{ hideAttribution: true }}
           >
             <Background gap={20} size={1} />
-            <Controls showInteractive={false} />
+            <Controls showInteractive={false} showFitView={false} />
             <MiniMap
               pannable
               zoomable
@@ -443,7 +472,7 @@ function Editor({
               canRedo={!readOnly && history.redo > 0}
               onUndo={() => travel("undo")}
               onRedo={() => travel("redo")}
-              onFit={() => flow.fitView({ padding: 0.2, maxZoom: 1, duration: 300 })}
+              onFit={() => fitAll({ duration: 300 })}
             />
             <FlashMessage message={flash} />
           </ReactFlow>

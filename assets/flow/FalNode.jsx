@@ -224,7 +224,7 @@ function FalNode({ id, data, selected }) {
           </div>
         ))}
       </div>
-      <NodeRunStatus status={status} apiBase={ctx.apiBase} />
+      <NodeRunStatus status={status} apiBase={ctx.apiBase} onOpenPreview={ctx.openPreview} />
     </div>
   );
 }

@@ -1,6 +1,7 @@
 // A node's part of the live run: status badge, progress, queue position, batch items,
-// the last log lines and previews of its outputs. Previews load from the asset routes,
-// so no media bytes pass through the websocket.
+// the last log lines and previews of its outputs (see OutputPreview.jsx).
+
+import OutputPreview from "./OutputPreview.jsx";
 
 const STATUS_LABELS = {
   pending: "waiting",
@@ -25,27 +26,7 @@ export function StatusBadge({ status }) {
   );
 }
 
-function Preview({ preview, apiBase }) {
-  const file = `${apiBase}/api/assets/${preview.asset_id}/file`;
-  if (preview.kind === "image") {
-    return (
-      <a href={file} target="_blank" rel="noreferrer" className="ff-preview-link nodrag">
-        <img className="ff-preview" src={`${apiBase}/api/assets/${preview.asset_id}/thumbnail`} alt="Output" loading="lazy" />
-      </a>
-    );
-  }
-  if (preview.kind === "video") {
-    return <video className="ff-preview ff-preview-video nodrag nowheel" src={file} controls preload="metadata" />;
-  }
-  if (preview.kind === "audio") {
-    return <audio className="ff-preview-audio nodrag" src={file} controls preload="none" />;
-  }
-  return (
-    <a href={file} target="_blank" rel="noreferrer" className="ff-preview-file nodrag">Open output</a>
-  );
-}
-
-export function NodeRunStatus({ status, apiBase }) {
+export function NodeRunStatus({ status, apiBase, onOpenPreview }) {
   if (!status) return null;
   const active = ACTIVE.has(status.status);
   const percent = status.progress === null || status.progress === undefined ? null : Math.round(status.progress * 100);
@@ -71,7 +52,7 @@ export function NodeRunStatus({ status, apiBase }) {
       {status.previews && status.previews.length ? (
         <div className="ff-previews">
           {status.previews.map((preview) => (
-            <Preview key={preview.asset_id} preview={preview} apiBase={apiBase} />
+            <OutputPreview key={preview.asset_id} preview={preview} apiBase={apiBase} onOpen={onOpenPreview} />
           ))}
         </div>
       ) : null}

@@ -34,19 +34,45 @@ function groupByCategory(specs) {
   return [...groups.entries()];
 }
 
-export default function Palette({ catalog, onAdd, disabled }) {
+function PaletteToggle({ collapsed, onToggle }) {
+  return (
+    <button
+      type="button"
+      className="ff-panel-toggle"
+      id="palette-toggle"
+      aria-expanded={!collapsed}
+      title={collapsed ? "Show the node palette" : "Hide the node palette"}
+      onClick={onToggle}
+    >
+      {collapsed ? "»" : "«"}
+    </button>
+  );
+}
+
+export default function Palette({ catalog, onAdd, disabled, collapsed, onToggle }) {
   const [query, setQuery] = useState("");
   const groups = useMemo(() => groupByCategory(filterCatalog(catalog, query)), [catalog, query]);
+  if (collapsed) {
+    return (
+      <aside className="ff-palette ff-palette-rail" aria-label="Node palette (hidden)">
+        <PaletteToggle collapsed onToggle={onToggle} />
+      </aside>
+    );
+  }
   return (
     <aside className="ff-palette" aria-label="Node palette">
-      <input
-        className="ff-control ff-search"
-        id="palette-search"
-        type="search"
-        placeholder="Search name, category, price (free, <0.05)"
-        value={query}
-        onChange={(event) => setQuery(event.target.value)}
-      />
+      <div className="ff-palette-head">
+        <input
+          className="ff-control ff-search"
+          id="palette-search"
+          type="search"
+          placeholder="Search nodes…"
+          title="Search by name, category or price: free, <0.05, >=0.1 (US dollars per unit)"
+          value={query}
+          onChange={(event) => setQuery(event.target.value)}
+        />
+        <PaletteToggle collapsed={false} onToggle={onToggle} />
+      </div>
       <div className="ff-palette-list">
         {groups.length === 0 ? <div className="ff-field-note">No node matches “{query}”.</div> : null}
         {groups.map(([category, specs]) => (

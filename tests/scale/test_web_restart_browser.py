@@ -92,7 +92,8 @@ def _batch_document(count: int) -> dict[str, object]:
 
 def test_page_catches_up_after_web_restart(page: Page, scaled_app: ReflexApp) -> None:
     sign_up_in_browser(page, scaled_app.url)
-    created = page.request.post(f"{scaled_app.url}/api/workflows", data={"name": "Lanterns", "document": _batch_document(ITEMS)})
+    created = page.request.post(f"{scaled_app.url}/api/workflows", data={"name": "Lanterns", "document": _batch_document(ITEMS)},
+                                   headers={"Origin": scaled_app.url})
     assert created.status == 201, created.text()
     workflow_id = created.json()["id"]
     page.goto(f"{scaled_app.url}/workflows/{workflow_id}")

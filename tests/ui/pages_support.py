@@ -16,13 +16,15 @@ TERMINAL = {"succeeded", "failed", "cancelled"}
 
 
 def create_workflow(page: Page, app_url: str, *, name: str, template_id: str) -> dict[str, Any]:
-    response = page.request.post(f"{app_url}/api/workflows", data={"name": name, "template_id": template_id})
+    response = page.request.post(
+        f"{app_url}/api/workflows", data={"name": name, "template_id": template_id}, headers={"Origin": app_url}
+    )
     assert response.status == 201, response.text()
     return response.json()
 
 
 def start_run(page: Page, app_url: str, workflow_id: str) -> str:
-    response = page.request.post(f"{app_url}/api/workflows/{workflow_id}/run", data={})
+    response = page.request.post(f"{app_url}/api/workflows/{workflow_id}/run", data={}, headers={"Origin": app_url})
     assert response.status == 202, response.text()
     return str(response.json()["run_id"])
 
@@ -57,7 +59,8 @@ def list_assets(page: Page, app_url: str, **params: str) -> list[dict[str, Any]]
 
 def save_document(page: Page, app_url: str, workflow: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
     response = page.request.put(
-        f"{app_url}/api/workflows/{workflow['id']}", data={"base_version": workflow["version"], "document": document}
+        f"{app_url}/api/workflows/{workflow['id']}", data={"base_version": workflow["version"], "document": document},
+        headers={"Origin": app_url},
     )
     assert response.status == 200, response.text()
     return response.json()
