@@ -56,12 +56,18 @@ def _advance(run_id: uuid.UUID) -> dict[str, Any]:
     return {"start": [[node_id, index] for node_id, index in decision.start], "finished": decision.finished}
 
 
-@DBOS.step(name="falflow.run.advance")
+# Both steps are idempotent (the planner re-reads the database, and an item with a stored fal
+# request id re-attaches to it), so a transient failure such as SQLite's "database is locked"
+# under heavy load is retried instead of leaving the run stuck.
+STEP_RETRIES = {"retries_allowed": True, "max_attempts": 6, "interval_seconds": 0.5, "backoff_rate": 2.0}
+
+
+@DBOS.step(name="falflow.run.advance", **STEP_RETRIES)
 async def advance_step(run_id: str) -> dict[str, Any]:
     return await asyncio.to_thread(_advance, uuid.UUID(run_id))
 
 
-@DBOS.step(name="falflow.run.item.execute")
+@DBOS.step(name="falflow.run.item.execute", **STEP_RETRIES)
 async def execute_step(run_id: str, node_id: str, item_index: int) -> str:
     return await execute_item(uuid.UUID(run_id), node_id, item_index)
 
