@@ -40,4 +40,7 @@ def reset_context() -> None:
     """Drop every cached process-wide object so the next use re-reads the environment."""
     get_context.cache_clear()
     reset_database_cache()
+    from falflow.kit.auth import forget_verified_tokens
+
+    forget_verified_tokens()
     get_settings.cache_clear()

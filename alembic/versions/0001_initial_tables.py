@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-04 20:44:31.137553
+Create Date: 2026-12-04 21:53:35.151802
 """
 
 from __future__ import annotations
@@ -246,6 +246,7 @@ def upgrade() -> None:
     sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('document', sa.JSON(), nullable=False),
+    sa.Column('node_count', sa.Integer(), nullable=False),
     sa.Column('created_at', falflow.kit.timeutil.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', falflow.kit.timeutil.UTCDateTime(timezone=True), nullable=False),
     sa.Column('deleted_at', falflow.kit.timeutil.UTCDateTime(timezone=True), nullable=True),

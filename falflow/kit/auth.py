@@ -8,6 +8,7 @@ cross-site request forgery; bearer requests need no such check.
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Annotated
 
@@ -51,9 +52,31 @@ def current_user_id(
         claims = context.tokens.verify(cookie, "session")
         if request.method not in _SAFE_METHODS and not _same_origin(request, context):
             raise ForbiddenError("Cross-site request rejected: the Origin is not this app; call the API from the falflow app or with a bearer token.")
+    return _check_token_version(context, claims.user_id, claims.token_version)
+
+
+# A signed token is checked against the user's current token version at most this often per
+# process, so a revocation (deleted user, bumped version) takes effect within this many seconds.
+TOKEN_VERSION_CACHE_SECONDS = 5.0
+_verified: dict[tuple[uuid.UUID, int], float] = {}
+
+
+def _check_token_version(context: AppContext, user_id: uuid.UUID, token_version: int) -> uuid.UUID:
+    key = (user_id, token_version)
+    now = time.monotonic()
+    if now - _verified.get(key, -TOKEN_VERSION_CACHE_SECONDS) < TOKEN_VERSION_CACHE_SECONDS:
+        return user_id
     with context.database.read_session() as session:
-        user = accounts.resolve_user(session, claims.user_id, claims.token_version)
-        return user.id
+        user = accounts.resolve_user(session, user_id, token_version)
+    if len(_verified) > 10_000:
+        _verified.clear()
+    _verified[key] = now
+    return user.id
+
+
+def forget_verified_tokens() -> None:
+    """Drop the token-version cache (tests that switch databases call it)."""
+    _verified.clear()
 
 
 CurrentUserId = Annotated[uuid.UUID, Depends(current_user_id)]

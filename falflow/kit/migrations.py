@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import threading
 from pathlib import Path
@@ -44,7 +45,15 @@ def upgrade_database(database_url: str) -> None:
 
 def _upgrade(database_url: str) -> None:
     if is_sqlite(database_url):
-        command.upgrade(alembic_config(database_url), "head")
+        # SQLite has no advisory locks; a lock file beside the database serialises processes.
+        database_path = Path(database_url.removeprefix("sqlite:///"))
+        database_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(f"{database_path}.migrate.lock", "w") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                command.upgrade(alembic_config(database_url), "head")
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
     else:
         engine = create_db_engine(database_url)
         try:

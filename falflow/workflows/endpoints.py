@@ -45,7 +45,7 @@ def get_catalog() -> NodeCatalog:
 def _summary(workflow: Workflow) -> WorkflowSummary:
     return WorkflowSummary(
         id=workflow.id, name=workflow.name, description=workflow.description, version=workflow.version,
-        node_count=service.node_count(workflow.document), created_at=workflow.created_at, updated_at=workflow.updated_at,
+        node_count=workflow.node_count, created_at=workflow.created_at, updated_at=workflow.updated_at,
     )
 
 

@@ -22,6 +22,8 @@ class Workflow(SQLModel, table=True):
     # Bumped by every save; a save names the version it was based on (optimistic locking).
     version: int = Field(default=1)
     document: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    # Kept with every save so that lists never load the documents themselves.
+    node_count: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True))
     deleted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

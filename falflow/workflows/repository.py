@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from falflow.kit.timeutil import utcnow
@@ -13,8 +14,10 @@ from falflow.workflows.models import Workflow, WorkflowVersion
 
 
 def list_for_owner(session: Session, owner_id: uuid.UUID, *, limit: int, offset: int) -> list[Workflow]:
+    """The owner's workflows without their documents (deferred; reading one loads it)."""
     statement = (
         select(Workflow)
+        .options(defer(Workflow.document))  # type: ignore[arg-type]
         .where(Workflow.owner_id == owner_id, col(Workflow.deleted_at).is_(None))
         .order_by(col(Workflow.updated_at).desc(), col(Workflow.id))
         .limit(limit)

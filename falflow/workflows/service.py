@@ -109,7 +109,10 @@ def template_document(template_id: str) -> WorkflowDocument:
 def create_workflow(
     session: Session, owner_id: uuid.UUID, *, name: str, description: str = "", document: WorkflowDocument
 ) -> Workflow:
-    workflow = Workflow(owner_id=owner_id, name=name.strip(), description=description, document=_dump(document))
+    workflow = Workflow(
+        owner_id=owner_id, name=name.strip(), description=description, document=_dump(document),
+        node_count=len(document.nodes),
+    )
     repository.add(session, workflow)
     repository.add(session, WorkflowVersion(workflow_id=workflow.id, version=1, name=workflow.name, document=workflow.document, note="created"))
     logger.info("workflows.created", extra={"workflow_id": str(workflow.id), "user_id": str(owner_id)})
@@ -147,6 +150,7 @@ def save_workflow(
         values["description"] = description
     if document is not None:
         values["document"] = _dump(document)
+        values["node_count"] = len(document.nodes)
     if not repository.save_if_version(session, workflow_id, owner_id, base_version, values):
         session.refresh(current)
         raise ConflictError(

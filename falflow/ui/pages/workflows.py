@@ -56,7 +56,7 @@ class WorkflowsState(rx.State):
                 "id": str(w.id),
                 "name": w.name,
                 "version": w.version,
-                "nodes": service.node_count(w.document),
+                "nodes": w.node_count,
                 "updated": w.updated_at.strftime("%Y-%m-%d %H:%M UTC"),
             }
             for w in rows
