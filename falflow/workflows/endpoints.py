@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from falflow.graph.catalog import NodeCatalog, load_bundled_catalog
 from falflow.graph.cost import estimate_workflow
 from falflow.graph.errors import GraphError
-from falflow.graph.falformat import export_fal_workflow, import_fal_workflow
+from falflow.graph.falformat import export_fal_workflow
 from falflow.graph.live_catalog import CatalogHolder
 from falflow.graph.templates import TEMPLATES
 from falflow.graph.validation import validate_workflow
@@ -106,20 +106,7 @@ def create_workflow(body: WorkflowCreate, user_id: CurrentUserId, context: Conte
 @router.post("/workflows/import", status_code=status.HTTP_201_CREATED, response_model=WorkflowPublic)
 def import_workflow(body: dict[str, Any], user_id: CurrentUserId, context: Context) -> WorkflowPublic:
     """Import a fal workflow JSON (`contents` with `nodes`) or a falflow export (`document`)."""
-    if "document" in body:
-        document = service.parse_document(body["document"])
-        name = str(body.get("name") or "Imported workflow")[:200]
-    else:
-        try:
-            result = import_fal_workflow(body, get_catalog())
-        except (GraphError, ValueError, KeyError, TypeError) as exc:
-            raise InvalidInputError(
-                f"The fal workflow JSON cannot be imported: {exc}. Send fal's saved workflow format or a falflow export.",
-                errors=[{"field": "body", "value": None, "message": str(exc)}],
-            ) from exc
-        document = result.document
-        service.check_document_size(document)
-        name = str(body.get("title") or body.get("name") or "Imported fal workflow")[:200]
+    name, document = service.read_import(body, get_catalog())
     with context.database.write_session() as session:
         return _public(service.create_workflow(session, user_id, name=name, document=document))
 

@@ -15,7 +15,9 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from falflow.graph.document import MAX_EDGES, MAX_NODES, WorkflowDocument, migrate_document
-from falflow.graph.errors import DocumentFormatError
+from falflow.graph.catalog import NodeCatalog
+from falflow.graph.errors import DocumentFormatError, GraphError
+from falflow.graph.falformat import import_fal_workflow
 from falflow.graph.templates import TEMPLATES
 from falflow.kit.errors import ConflictError, InvalidInputError, NotFoundError
 from falflow.workflows import repository
@@ -104,6 +106,26 @@ def template_document(template_id: str) -> WorkflowDocument:
         f"template_id '{template_id}' is not a known template; use one of: {known}.",
         errors=[{"field": "template_id", "value": template_id, "message": "template_id: unknown template"}],
     )
+
+
+def read_import(body: Any, catalog: NodeCatalog) -> tuple[str, WorkflowDocument]:
+    """Read an import: a falflow export (with `document`) or fal's saved workflow JSON; return name and document."""
+    if not isinstance(body, dict):
+        raise InvalidInputError(
+            "An import must be a JSON object: a falflow export or fal's saved workflow JSON.",
+            errors=[{"field": "body", "value": None, "message": "body: not a JSON object"}],
+        )
+    if "document" in body:
+        return str(body.get("name") or "Imported workflow")[:200], parse_document(body["document"])
+    try:
+        result = import_fal_workflow(body, catalog)
+    except (GraphError, ValueError, KeyError, TypeError) as exc:
+        raise InvalidInputError(
+            f"The fal workflow JSON cannot be imported: {exc}. Send fal's saved workflow format or a falflow export.",
+            errors=[{"field": "body", "value": None, "message": str(exc)}],
+        ) from exc
+    check_document_size(result.document)
+    return str(body.get("title") or body.get("name") or "Imported fal workflow")[:200], result.document
 
 
 def create_workflow(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import reflex as rx
@@ -13,6 +14,7 @@ from falflow.kit.errors import FalflowError
 from falflow.ui.layout import app_shell
 from falflow.ui.session import SessionState
 from falflow.workflows import service
+from falflow.workflows.endpoints import get_catalog
 
 EMPTY_TEMPLATE = "empty"
 UNTITLED_NAME = "Untitled workflow"
@@ -84,6 +86,23 @@ class WorkflowsState(rx.State):
         self.rename_id = ""
 
     @rx.event
+    async def import_json(self, form: dict[str, Any]) -> Any:
+        """Create a workflow from pasted JSON: a falflow export or fal's saved workflow format."""
+        user_id = await self._user_id()
+        text = str(form.get("import_json", ""))
+        try:
+            body = json.loads(text)
+        except json.JSONDecodeError as exc:
+            return rx.toast.error(f"The pasted text is not valid JSON ({exc.msg} at line {exc.lineno}); paste an export file's content.")
+        try:
+            name, document = service.read_import(body, get_catalog())
+            with get_context().database.write_session() as session:
+                workflow = service.create_workflow(session, user_id, name=name, document=document)
+        except FalflowError as exc:
+            return rx.toast.error(exc.detail)
+        return rx.redirect(f"/workflows/{workflow.id}")
+
+    @rx.event
     async def create(self) -> Any:
         user_id = await self._user_id()
         name = self.new_name.strip() or default_workflow_name(self.new_template)
@@ -140,6 +159,34 @@ def _uuid(value: str) -> Any:
     return uuid.UUID(value)
 
 
+def _import_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.trigger(rx.button(rx.icon("upload", size=16), "Import JSON", variant="soft", id="import-open")),
+        rx.dialog.content(
+            rx.dialog.title("Import a workflow"),
+            rx.dialog.description(
+                "Paste a falflow export (Export in the editor) or a workflow saved from fal's Workflows. "
+                "Nodes of unknown endpoints are kept as placeholders with their parameters."
+            ),
+            rx.form(
+                rx.vstack(
+                    rx.text_area(name="import_json", placeholder='{"format": "falflow", "document": {...}}', rows="12",
+                                 width="100%", id="import-json"),
+                    rx.hstack(
+                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
+                        rx.button("Import", type="submit", id="import-submit"),
+                        justify="end", spacing="3", width="100%",
+                    ),
+                    spacing="3",
+                ),
+                on_submit=WorkflowsState.import_json,
+                reset_on_submit=False,
+            ),
+            max_width="640px",
+        ),
+    )
+
+
 def _create_bar() -> rx.Component:
     return rx.card(
         rx.hstack(
@@ -154,6 +201,8 @@ def _create_bar() -> rx.Component:
                 on_change=WorkflowsState.set_new_template,
             ),
             rx.button(rx.icon("plus", size=16), "Create", on_click=WorkflowsState.create, id="create-workflow"),
+            rx.spacer(),
+            _import_dialog(),
             spacing="3",
             align="center",
         ),
