@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="Run worker processes (default 2).")
     parser.add_argument("--web-workers", type=int, default=2, help="Reflex web worker processes (default 2).")
     parser.add_argument("--port", type=int, default=3000, help="Port of the app (default 3000).")
+    parser.add_argument("--host", default="127.0.0.1", help="Interface the app listens on (default 127.0.0.1).")
     args = parser.parse_args(argv)
 
     env = dict(os.environ)
@@ -71,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         spawn(python, "-m", "falflow.worker", "--executor-id", f"worker-{index + 1}")
     time.sleep(3)  # the first worker migrates the databases before the web processes start
     reflex = shutil.which("reflex", path=str(Path(python).parent)) or "reflex"
-    spawn(reflex, "run", "--env", "prod", "--frontend-port", str(args.port), "--backend-port", str(args.port))
+    spawn(reflex, "run", "--env", "prod", "--frontend-port", str(args.port), "--backend-port", str(args.port),
+          "--backend-host", args.host)
     print(f"falflow (scaled: {args.workers} run workers, {args.web_workers} web workers) on http://localhost:{args.port}", flush=True)
 
     def stop(*_: object) -> None:
