@@ -7,7 +7,9 @@ starts from empty tables.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -104,3 +106,38 @@ def user(client: TestClient) -> dict[str, Any]:
 @pytest.fixture
 def other_user(client: TestClient) -> dict[str, Any]:
     return sign_up(client)
+
+
+# Browser fixtures, shared by tests/ui and tests/scale: one Playwright instance per session.
+# NOTE: the sync Playwright instance keeps an event loop alive in the main thread, so asyncio
+# tests (pytest-asyncio) must not run after the first browser test; pytest's alphabetical
+# order keeps them before tests/scale and tests/ui, and scale tests skip before asking for it.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+SCREENSHOT_DIR = Path(__file__).resolve().parents[1] / "test-results" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
+    """A fresh browser context at 1280x800; the page is saved as a screenshot when the test ends."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
+    context.set_default_timeout(20_000)
+    tab = context.new_page()
+    yield tab
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(Exception):
+        tab.screenshot(path=str(SCREENSHOT_DIR / f"{request.node.name}.png"))
+    context.close()

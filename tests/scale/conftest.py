@@ -50,7 +50,3 @@ def scale_database() -> Iterator[str]:
     finally:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-# The browser fixtures (Debian's Chromium through Playwright) come from the UI tests.
-from tests.ui.conftest import browser, page  # noqa: E402,F401

@@ -90,7 +90,7 @@ def _batch_document(count: int) -> dict[str, object]:
     ], "edges": [{"source": "prompts", "source_port": "items", "target": "images", "target_port": "prompt"}]}
 
 
-def test_page_catches_up_after_web_restart(page: Page, scaled_app: ReflexApp) -> None:
+def test_page_catches_up_after_web_restart(scaled_app: ReflexApp, page: Page) -> None:
     sign_up_in_browser(page, scaled_app.url)
     created = page.request.post(f"{scaled_app.url}/api/workflows", data={"name": "Lanterns", "document": _batch_document(ITEMS)},
                                    headers={"Origin": scaled_app.url})

@@ -23,13 +23,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import SCREENSHOT_DIR  # noqa: F401 - re-exported for the UI tests
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-]
-SCREENSHOT_DIR = PROJECT_ROOT / "test-results" / "screenshots"
 START_TIMEOUT_SECONDS = 600
 _COPIED = ["falflow", "assets", "alembic", "alembic.ini", "rxconfig.py", "reflex.lock", "pyproject.toml"]
 
@@ -110,29 +106,6 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
-
-
-@pytest.fixture
-def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
-    """A fresh browser context at 1280x800; the page is saved as a screenshot when the test ends."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
-    context.set_default_timeout(20_000)
-    tab = context.new_page()
-    yield tab
-    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(Exception):
-        tab.screenshot(path=str(SCREENSHOT_DIR / f"{request.node.name}.png"))
-    context.close()
 
 
 def sign_up_in_browser(page: object, app_url: str) -> str:
