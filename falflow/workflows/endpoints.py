@@ -62,7 +62,7 @@ def _version(row: WorkflowVersion, *, with_document: bool) -> WorkflowVersionSum
 
 @router.get("/nodes")
 def list_node_types() -> dict[str, Any]:
-    """The node catalog: every fal endpoint and utility node with ports, params and price rule."""
+    """List the node catalog: every fal endpoint and utility node with ports, params and price rule."""
     return {"nodes": get_catalog().to_public()}
 
 
@@ -85,7 +85,7 @@ def list_templates() -> dict[str, Any]:
 def list_workflows(
     user_id: CurrentUserId, context: Context, limit: int = Query(100, ge=1, le=200), offset: int = Query(0, ge=0, le=MAX_OFFSET)
 ) -> list[WorkflowSummary]:
-    """The caller's workflows, most recently changed first."""
+    """List the caller's workflows, most recently changed first."""
     with context.database.read_session() as session:
         return [_summary(w) for w in service.list_workflows(session, user_id, limit=limit, offset=offset)]
 
@@ -164,7 +164,7 @@ def restore_version(
 
 @router.post("/workflows/{workflowId}/validate")
 def validate(workflowId: uuid.UUID, user_id: CurrentUserId, context: Context) -> dict[str, Any]:  # noqa: N803
-    """Every problem that would stop a run, each with its node, port or param, code and fix."""
+    """Report every problem that would stop a run, each with its node, port or param, code and fix."""
     with context.database.read_session() as session:
         workflow = service.get_workflow(session, user_id, workflowId)
     problems = validate_workflow(service.parse_document(workflow.document), get_catalog())
