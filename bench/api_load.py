@@ -5,7 +5,7 @@ the same SQLite file. Each target gets the same schedule, one target after the o
 repetition. The run requests start a workflow of one utility node, so each run finishes in
 the engine's first step without a fal request. That engine work still runs in the API process.
 Each target's closed-loop capacity is measured too, because a schedule above capacity shows only
-queueing, and capacity tells how far the server is from the target rate.
+queueing, and capacity shows how far the server is from the target rate.
 """
 
 from __future__ import annotations

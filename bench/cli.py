@@ -144,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="falflow-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
 
-    chromium = browser.chromium_version() if profile.browser and any(g.needs_browser for g in groups) else None
+    # Recorded in every full run, because the browser figures' sections outlive the run that made them.
+    chromium = browser.chromium_version() if profile.browser else None
     machine = describe_machine(chromium)
     results: list[FigureResult] = []
     # Every figure sets its own timing; these start values are placeholders.

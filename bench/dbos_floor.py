@@ -25,8 +25,8 @@ from dbos import DBOS, SetWorkflowID
 
 from falflow.runs.engine import dbos_config
 
+# DBOS serialises workflow arguments, so the hops report their start times through this list.
 _arrivals: list[float] = []
-_chain_id = ""
 
 
 @DBOS.step(name="bench.floor.step")
@@ -35,23 +35,22 @@ async def _empty_step(index: int) -> int:
 
 
 @DBOS.workflow(name="bench.floor.hop")
-async def _hop(index: int, last: int) -> None:
+async def _hop(chain_id: str, index: int, last: int) -> None:
     _arrivals.append(time.perf_counter())
     await _empty_step(index)
     await _empty_step(index)
     if index < last:
-        with SetWorkflowID(f"{_chain_id}:{index + 1}"):
-            await DBOS.start_workflow_async(_hop, index + 1, last)
+        with SetWorkflowID(f"{chain_id}:{index + 1}"):
+            await DBOS.start_workflow_async(_hop, chain_id, index + 1, last)
 
 
 async def _measure(hops: int, repetitions: int) -> list[float]:
-    global _chain_id
     chains: list[list[float]] = []
     for _ in range(repetitions + 1):
         _arrivals.clear()
-        _chain_id = uuid.uuid4().hex
-        with SetWorkflowID(f"{_chain_id}:0"):
-            await DBOS.start_workflow_async(_hop, 0, hops)
+        chain_id = uuid.uuid4().hex
+        with SetWorkflowID(f"{chain_id}:0"):
+            await DBOS.start_workflow_async(_hop, chain_id, 0, hops)
         while len(_arrivals) <= hops:
             await asyncio.sleep(0.001)
         chains.append([later - earlier for earlier, later in itertools.pairwise(_arrivals)])

@@ -1,8 +1,9 @@
-"""An open-loop load generator: requests leave on a fixed schedule, whether or not earlier ones returned.
+"""Load generators: an open loop with a fixed schedule, and a closed loop that finds capacity.
 
-Latency is measured from each request's scheduled send time, so a server that falls behind is
-charged for the queueing it causes (no coordinated omission). How late the generator itself
-sent is reported too, because on a busy machine the client can be the bottleneck.
+In the open loop, requests leave on schedule whether or not earlier ones returned. Latency is
+measured from each request's scheduled send time, so a server that falls behind is charged for
+the queueing it causes (no coordinated omission). How late the generator itself sent is reported
+too, because on a busy machine the client can be the bottleneck.
 """
 
 from __future__ import annotations

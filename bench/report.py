@@ -30,7 +30,7 @@ def render_machine(machine: MachineInfo, *, profile: str, figures: Sequence[str]
         f"- Date: {machine.date}; profile `{profile}`; figures measured in that run: {', '.join(figures)}.",
         f"- CPU: {machine.cpu_model}, {machine.cores} cores; RAM {machine.memory_gib:g} GiB; Linux {machine.kernel}.",
         f"- Python {machine.python}; {packages}.",
-        f"- Browser: {machine.chromium or 'not used in this run'}.",
+        f"- Browser: {machine.chromium or 'not recorded (the smoke profile does not use one)'}.",
         "",
         "Each figure below names its own date and the load average (1 / 5 / 15 min) before and after it, "
         "because other processes share this machine.",

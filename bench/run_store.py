@@ -8,9 +8,11 @@ server's writers without blocking them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,10 +57,14 @@ class RunStore:
     def __init__(self, database_path: Path) -> None:
         self._path = database_path
 
-    def _connect(self) -> sqlite3.Connection:
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
         connection = sqlite3.connect(f"file:{self._path}?mode=ro", uri=True, timeout=30)
-        connection.execute("PRAGMA busy_timeout=30000")
-        return connection
+        try:
+            connection.execute("PRAGMA busy_timeout=30000")
+            yield connection
+        finally:
+            connection.close()
 
     def count_unfinished(self) -> int:
         with self._connect() as connection:
