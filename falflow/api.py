@@ -118,7 +118,7 @@ def mount_api(frontend: Any | None = None, *, api: FastAPI | None = None) -> Any
 
 
 def create_standalone_app() -> Any:
-    """The API with falflow's services (stand-ins, run engine) in its own lifespan, without the UI.
+    """Build the API with falflow's services (stand-ins, run engine) in its own lifespan, without the UI.
 
     Tests, benchmarks and `python -m falflow.serve_api` use it; the Reflex app runs the same
     services through its lifespan task instead.

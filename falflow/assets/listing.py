@@ -71,7 +71,7 @@ class AssetCursor:
             created_at = created_at.astimezone(UTC) if created_at.tzinfo else created_at.replace(tzinfo=UTC)
         except OverflowError as exc:
             raise InvalidInputError(
-                "cursor holds a time outside the supported range; pass next_cursor from the previous page.",
+                "cursor contains a time outside the supported range; pass next_cursor from the previous page.",
                 errors=[{"field": "cursor", "value": value[:80], "message": "cursor: invalid"}],
             ) from exc
         return cls(created_at=created_at, id=asset_id)

@@ -83,7 +83,7 @@ class BodySizeLimitMiddleware:
     """Reject request bodies over `max_bytes`: a larger Content-Length gets 413 before anything is read.
 
     A chunked body that grows past the limit is cut off while it streams. NOTE: FastAPI's error
-    middleware may already have answered 500 by then; the upload and webhook routes enforce
+    middleware may already have sent a 500 by then; the upload and webhook routes enforce
     their own streaming limits with a proper 413.
     """
 
@@ -141,7 +141,7 @@ def _describe_validation_error(error: dict[str, Any]) -> dict[str, Any]:
 
 
 class SafeJSONResponse(JSONResponse):
-    """A JSON response that never fails on NaN, huge integers or lone surrogates in error values."""
+    """A JSON response that renders NaN, infinities and lone surrogates in error values as text instead of failing."""
 
     def render(self, content: Any) -> bytes:
         return json.dumps(json_safe_deep(content), ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode(

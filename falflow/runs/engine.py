@@ -101,7 +101,7 @@ async def item_workflow(run_id: str, node_id: str, item_index: int) -> str:
 
 
 def system_database_url(database_url: str, data_dir: Path) -> str:
-    """The engine's own database: a SQLite file beside the app's, or the app's PostgreSQL database."""
+    """Return the engine's own database URL: a SQLite file beside the app's, or the app's PostgreSQL database."""
     if is_sqlite(database_url):
         return f"sqlite:///{(data_dir / 'falflow_engine.sqlite').resolve()}"
     return database_url.replace("postgresql+psycopg://", "postgresql://", 1)

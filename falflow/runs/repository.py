@@ -96,7 +96,7 @@ def get_cache_entry(session: Session, owner_id: uuid.UUID, cache_key: str) -> No
 
 
 def latest_done_node(session: Session, workflow_id: uuid.UUID, owner_id: uuid.UUID, node_id: str) -> RunNode | None:
-    """The newest finished execution of `node_id` in any run of the workflow."""
+    """Return the newest finished execution of `node_id` in any run of the workflow."""
     statement = (
         select(RunNode)
         .join(Run, col(Run.id) == col(RunNode.run_id))

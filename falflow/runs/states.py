@@ -71,7 +71,7 @@ def check_node_transition(current: NodeStatus, new: NodeStatus) -> None:
 
 
 def summarize_items(statuses: list[NodeStatus]) -> NodeStatus:
-    """The status of a node from the statuses of its batch items."""
+    """Return the status of a node from the statuses of its batch items."""
     if not statuses:
         return NodeStatus.PENDING
     present = set(statuses)

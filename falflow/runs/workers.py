@@ -2,7 +2,7 @@
 
 Each worker writes a heartbeat every `HEARTBEAT_SECONDS`. A worker that finds a peer silent for
 longer than `DEAD_AFTER_SECONDS` deletes the peer's row (a guarded DELETE, so exactly one
-survivor wins) and asks the engine to re-enqueue the peer's unfinished workflows; any worker
+survivor wins) and has the engine re-enqueue the peer's unfinished workflows; any worker
 then dequeues them. Item execution is idempotent, so a recovered item re-attaches to its fal
 request instead of submitting it again.
 """

@@ -51,7 +51,7 @@ class SessionState(rx.State):
         return user.id
 
     def user_id(self) -> uuid.UUID:
-        """The signed-in user's id; handlers call this before touching any data."""
+        """Return the signed-in user's id; handlers call this before touching any data."""
         if not self._user_id:
             raise PermissionError("not signed in")
         return uuid.UUID(self._user_id)

@@ -14,7 +14,7 @@ from falflow.workflows.models import Workflow, WorkflowVersion
 
 
 def list_for_owner(session: Session, owner_id: uuid.UUID, *, limit: int, offset: int) -> list[Workflow]:
-    """The owner's workflows without their documents (deferred; reading one loads it)."""
+    """Return the owner's workflows with their documents deferred (reading one loads it)."""
     statement = (
         select(Workflow)
         .options(defer(Workflow.document))  # type: ignore[arg-type]

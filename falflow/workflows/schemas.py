@@ -70,7 +70,7 @@ class WorkflowUpdate(BaseModel):
 class RestoreRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    base_version: int = Field(ge=1, le=MAX_VERSION, description="The current version the client holds; a stale one gets 409.")
+    base_version: int = Field(ge=1, le=MAX_VERSION, description="The current version the client has loaded; a stale one gets 409.")
 
 
 class WorkflowSummary(BaseModel):

@@ -85,7 +85,7 @@ def _dump(document: WorkflowDocument) -> dict[str, Any]:
 
 
 def _shown_value(value: Any) -> Any:
-    """A bad value as it can appear in a JSON error body (finite numbers and short text only)."""
+    """Return a bad value as it may appear in a JSON error body (finite numbers and short text only)."""
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int):

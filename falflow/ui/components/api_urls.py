@@ -1,7 +1,7 @@
 """URLs of `/api` resources as the browser must request them, in dev and in prod.
 
 In prod the page and `/api` share one origin. In dev `/api` lives only on the backend port,
-while the frontend port answers every path with the app's HTML, so a relative `/api/...` URL
+while the frontend port serves the app's HTML for every path, so a relative `/api/...` URL
 would load the wrong thing. The origin is therefore taken from Reflex's own backend URL
 (`getBackendURL`), the way Reflex builds its upload URLs. The session cookie reaches either
 port, because cookies ignore ports.
