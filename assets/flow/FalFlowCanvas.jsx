@@ -75,6 +75,9 @@ function Editor({
   const dragBefore = useRef(null);
   const deleteBefore = useRef(null);
   const fitted = useRef(false);
+  // True once the first view of this workflow is fitted, so the canvas stops moving
+  // under the pointer; tests and scripts wait for data-view-ready.
+  const [viewReady, setViewReady] = useState(false);
   const versionRef = useRef(graphVersion);
   const callbacks = useRef({});
   nodesRef.current = nodes;
@@ -122,9 +125,9 @@ function Editor({
   const fitAll = useCallback((options) => {
     const box = wrapper.current?.getBoundingClientRect();
     const current = flow.getNodes();
-    if (!box || !current.length) return;
+    if (!box || !current.length) return Promise.resolve(false);
     const padding = fitPadding(flow.getNodesBounds(current), box.width, box.height);
-    flow.fitView({ padding, maxZoom: 1, ...options });
+    return Promise.resolve(flow.fitView({ padding, maxZoom: 1, ...options }));
   }, [flow]);
 
   const openPreview = useCallback((preview) => callbacks.current.onPreview?.(preview), []);
@@ -137,6 +140,7 @@ function Editor({
 
   useEffect(() => {
     fitted.current = false;
+    setViewReady(false);
   }, [workflowId]);
 
   // The server replaces the graph only through a new graphVersion.
@@ -148,7 +152,10 @@ function Editor({
     refreshHistory();
     if (!fitted.current && (graph?.nodes || []).length) {
       fitted.current = true;
-      window.setTimeout(() => fitAll(), 60);
+      setViewReady(false);
+      window.setTimeout(() => fitAll().finally(() => setViewReady(true)), 60);
+    } else if (!fitted.current) {
+      setViewReady(true);
     }
   }, [graphVersion]); // eslint-disable-line react-hooks/exhaustive-deps
 
@@ -431,7 +438,7 @@ function Editor({
             onToggle={togglePalette}
           />
         )}
-        <div className="ff-canvas" ref={wrapper} onDragOver={onDragOver} onDrop={onDrop}>
+        <div className="ff-canvas" ref={wrapper} data-view-ready={viewReady ? "true" : "false"} onDragOver={onDragOver} onDrop={onDrop}>
           <ReactFlow
             nodes={nodes}
             edges={styledEdges}

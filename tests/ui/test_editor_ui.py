@@ -35,6 +35,8 @@ def _node_params(workflow: dict[str, Any], node_id: str) -> dict[str, Any]:
 def _open_editor(page: Page, app_url: str, workflow_id: str, version: int = 1) -> None:
     page.goto(f"{app_url}/workflows/{workflow_id}")
     _expect_saved(page, version)
+    # The first fit moves the viewport; a drag that starts before it ends can miss its handle.
+    expect(page.locator(".ff-canvas")).to_have_attribute("data-view-ready", "true")
 
 
 def _expect_saved(page: Page, version: int) -> None:
