@@ -2,12 +2,13 @@
 
 A run is a DBOS workflow (`falflow.run`, id = run id) that plans the first ready nodes, and
 every batch item of a fal node is a DBOS workflow of its own (`falflow.run.item`, id =
-`<run id>:<node id>:<item>`) with two checkpointed steps: execute the item, then advance the
-run (start what became ready, settle the run when everything is terminal). DBOS records each
-finished step, so after a crash or `kill -9` a restarted process resumes every unfinished
-workflow at its first unfinished step; item execution itself is idempotent through the item
-row (see falflow.runs.executor). Workflow ids are deterministic, so starting one twice
-attaches to the first.
+`<run id>:<node id>:<item>`) with one checkpointed step: execute the item, then advance the
+run (start what became ready, settle the run when everything is terminal). A successful item
+advances the run in the same transaction that records its success. DBOS records each finished
+step, so after a crash or `kill -9` a restarted process resumes every unfinished workflow at
+its first unfinished step; the step itself is idempotent through the item row (see
+falflow.runs.executor), so running it again re-attaches or only advances. Workflow ids are
+deterministic, so starting one twice attaches to the first.
 
 Callers see only `RunEngine`: `launch`, `start`, `cancel` and `shutdown`. It has three roles:
 `embedded` (the default: the web process runs everything), `worker` (`python -m falflow.worker`:
@@ -23,6 +24,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from dbos import DBOS, DBOSClient, DBOSConfig, SetWorkflowID
 
 from falflow.kit.db import is_sqlite
@@ -48,12 +50,16 @@ def item_workflow_id(run_id: str, node_id: str, item_index: int) -> str:
     return f"{run_id}:{node_id}:{item_index}"
 
 
+def _decision(decision: planner.Advance) -> dict[str, Any]:
+    return {"start": [[node_id, index] for node_id, index in decision.start], "finished": decision.finished}
+
+
 def _advance(run_id: uuid.UUID) -> dict[str, Any]:
     services = get_run_services()
     with services.context.database.write_session() as session:
         decision = planner.advance_run(session, run_id, services.catalog)
     event_bus.notify(run_id)
-    return {"start": [[node_id, index] for node_id, index in decision.start], "finished": decision.finished}
+    return _decision(decision)
 
 
 # Both steps are idempotent (the planner re-reads the database, and an item with a stored fal
@@ -68,8 +74,13 @@ async def advance_step(run_id: str) -> dict[str, Any]:
 
 
 @DBOS.step(name="falflow.run.item.execute", **STEP_RETRIES)
-async def execute_step(run_id: str, node_id: str, item_index: int) -> str:
-    return await execute_item(uuid.UUID(run_id), node_id, item_index)
+async def execute_step(run_id: str, node_id: str, item_index: int) -> dict[str, Any]:
+    outcome = await execute_item(uuid.UUID(run_id), node_id, item_index)
+    if outcome.advance is not None:
+        decision = _decision(outcome.advance)
+    else:
+        decision = await asyncio.to_thread(_advance, uuid.UUID(run_id))
+    return {"status": outcome.status, **decision}
 
 
 # Set by RunEngine.launch: run workers spread items over every worker through a queue, while
@@ -94,10 +105,9 @@ async def run_workflow(run_id: str) -> None:
 
 @DBOS.workflow(name=ITEM_WORKFLOW)
 async def item_workflow(run_id: str, node_id: str, item_index: int) -> str:
-    status = await execute_step(run_id, node_id, item_index)
-    decision = await advance_step(run_id)
+    decision = await execute_step(run_id, node_id, item_index)
     await _dispatch(run_id, decision)
-    return status
+    return str(decision["status"])
 
 
 def system_database_url(database_url: str, data_dir: Path) -> str:
@@ -105,6 +115,24 @@ def system_database_url(database_url: str, data_dir: Path) -> str:
     if is_sqlite(database_url):
         return f"sqlite:///{(data_dir / 'falflow_engine.sqlite').resolve()}"
     return database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def _sqlite_system_engine(url: str) -> sa.Engine:
+    """An engine for the engine's SQLite file in WAL mode with `synchronous=NORMAL`.
+
+    DBOS's own SQLite engine keeps the rollback journal with a full sync on every commit,
+    which costs several milliseconds per checkpoint; WAL keeps commits durable against a
+    process crash and lets readers run beside the writer.
+    """
+    engine = sa.create_engine(url, pool_size=20, max_overflow=20, pool_timeout=60)
+
+    @sa.event.listens_for(engine, "connect")
+    def configure(connection: Any, _record: Any) -> None:
+        connection.isolation_level = "IMMEDIATE"  # writers queue up instead of failing on upgrade
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000", "foreign_keys=ON"):
+            connection.execute(f"PRAGMA {pragma}")
+
+    return engine
 
 
 def dbos_config(database_url: str, data_dir: Path, *, executor_id: str | None = None) -> DBOSConfig:
@@ -115,9 +143,11 @@ def dbos_config(database_url: str, data_dir: Path, *, executor_id: str | None = 
         "system_database_url": system_url,
         "dbos_system_schema": "dbos",
         "log_level": "WARNING",
-        "application_version": "falflow-1",
+        "application_version": "falflow-2",
         "notification_listener_polling_interval_sec": 0.1,
     }
+    if is_sqlite(system_url):
+        config["system_database_engine"] = _sqlite_system_engine(system_url)
     if executor_id:
         config["executor_id"] = executor_id
     return config

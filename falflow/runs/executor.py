@@ -19,7 +19,7 @@ import random
 import re
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from falflow.assets import service as assets
@@ -41,7 +41,7 @@ from falflow.integrations.fal import (
 )
 from falflow.kit.errors import NotFoundError
 from falflow.kit.timeutil import utcnow
-from falflow.runs import repository
+from falflow.runs import planner, repository
 from falflow.runs.events import EventDraft, append_events, event_bus
 from falflow.runs.models import NodeCacheEntry, RunNodeItem
 from falflow.runs.services import RunServices, get_run_services
@@ -58,6 +58,14 @@ class RunCancelledError(Exception):
 
 
 @dataclass
+class ItemOutcome:
+    """How an item ended; `advance` is set when its final transaction also advanced the run."""
+
+    status: str
+    advance: planner.Advance | None = None
+
+
+@dataclass
 class ItemContext:
     run_id: uuid.UUID
     owner_id: uuid.UUID
@@ -69,6 +77,16 @@ class ItemContext:
     run_status: RunStatus
     item: RunNodeItem
     url_assets: dict[str, Asset]
+    advance: planner.Advance | None = None
+    # What the completed status reported (its last log lines), written with the item's final
+    # transaction instead of one of its own.
+    deferred_drafts: list[EventDraft] = field(default_factory=list)
+    deferred_changes: dict[str, Any] = field(default_factory=dict)
+
+    def take_deferred(self) -> tuple[list[EventDraft], dict[str, Any]]:
+        drafts, changes = self.deferred_drafts, self.deferred_changes
+        self.deferred_drafts, self.deferred_changes = [], {}
+        return drafts, changes
 
 
 def _load(services: RunServices, run_id: uuid.UUID, node_id: str, item_index: int) -> ItemContext | None:
@@ -118,6 +136,9 @@ def _walk(value: Any) -> list[Any]:
 
 def _record(services: RunServices, ctx: ItemContext, drafts: list[EventDraft], **changes: Any) -> RunNodeItem:
     """Apply `changes` to the item and append `drafts` in one transaction, then wake listeners."""
+    deferred_drafts, deferred_changes = ctx.take_deferred()
+    drafts = deferred_drafts + drafts
+    changes = {**deferred_changes, **changes}
     with services.context.database.write_session() as session:
         item = repository.get_item(session, ctx.run_id, ctx.node_id, ctx.item_index)
         assert item is not None
@@ -141,18 +162,18 @@ def _run_is_cancelled(services: RunServices, run_id: uuid.UUID) -> bool:
         return run is None or run.status in (RunStatus.CANCELLING, RunStatus.CANCELLED)
 
 
-async def execute_item(run_id: uuid.UUID, node_id: str, item_index: int) -> str:
+async def execute_item(run_id: uuid.UUID, node_id: str, item_index: int) -> ItemOutcome:
     """Bring one item to a terminal status and return that status."""
     services = get_run_services()
     ctx = await asyncio.to_thread(_load, services, run_id, node_id, item_index)
     if ctx is None:
-        return "missing"
+        return ItemOutcome("missing")
     if NodeStatus(ctx.item.status) in NODE_TERMINAL:
-        return ctx.item.status
+        return ItemOutcome(ctx.item.status)
     spec = services.catalog.get(ctx.node_type)
     if spec is None:
         await asyncio.to_thread(_fail, services, ctx, f"node type '{ctx.node_type}' is not in the catalog", "unknown_node_type")
-        return NodeStatus.FAILED.value
+        return ItemOutcome(NodeStatus.FAILED.value)
     try:
         if ctx.run_status in (RunStatus.CANCELLING, RunStatus.CANCELLED):
             raise RunCancelledError
@@ -165,7 +186,7 @@ async def execute_item(run_id: uuid.UUID, node_id: str, item_index: int) -> str:
                 await _run_fal_item(services, ctx, spec)
     except RunCancelledError:
         await _cancel_item(services, ctx)
-    return ctx.item.status
+    return ItemOutcome(ctx.item.status, ctx.advance)
 
 
 async def _upload_image_input(services: RunServices, ctx: ItemContext) -> None:
@@ -208,8 +229,6 @@ async def _run_fal_item(services: RunServices, ctx: ItemContext, spec: NodeSpec)
     arguments = dict(ctx.item.arguments or {})
     endpoint_id = spec.type
     key = cache_key(endpoint_id, arguments, _input_hashes(ctx))
-    if ctx.item.cache_key != key:
-        await asyncio.to_thread(_record, services, ctx, [], cache_key=key)
     if not ctx.force and ctx.item.fal_request_id is None and await asyncio.to_thread(_reuse_cached, services, ctx, key):
         return
 
@@ -228,6 +247,7 @@ async def _run_fal_item(services: RunServices, ctx: ItemContext, spec: NodeSpec)
                     _record, services, ctx,
                     [EventDraft("item.status", data={"status": "submitted", "fal_request_id": request_id, "attempt": attempt})],
                     fal_request_id=request_id, status=NodeStatus.SUBMITTED.value, attempts=attempt, submitted_at=utcnow(),
+                    cache_key=key,
                 )
             remaining = services.node_timeout_seconds - (time.monotonic() - started)
             async with asyncio.timeout(max(remaining, 0.001)):
@@ -277,13 +297,14 @@ async def _follow(services: RunServices, ctx: ItemContext, endpoint_id: str, req
     while True:
         try:
             async for status in gateway.watch(endpoint_id, request_id):
+                if status.is_completed:
+                    _record_status(services, ctx, status)  # deferred to the final transaction; no I/O
+                    return
                 await asyncio.to_thread(_record_status, services, ctx, status)
                 if time.monotonic() - last_check >= services.cancel_check_seconds or ctx.run_id in services.cancelled_runs:
                     last_check = time.monotonic()
                     if await asyncio.to_thread(_run_is_cancelled, services, ctx.run_id):
                         raise RunCancelledError
-                if status.is_completed:
-                    return
             return
         except FalRetryableError:
             # Polling failed past the gateway's own retries; the request itself may be fine.
@@ -291,6 +312,15 @@ async def _follow(services: RunServices, ctx: ItemContext, endpoint_id: str, req
 
 
 def _record_status(services: RunServices, ctx: ItemContext, status: FalStatus) -> None:
+    drafts, changes = _status_changes(ctx, status)
+    if status.is_completed:
+        ctx.deferred_drafts.extend(drafts)
+        ctx.deferred_changes.update(changes)
+    elif drafts or changes:
+        _record(services, ctx, drafts, **changes)
+
+
+def _status_changes(ctx: ItemContext, status: FalStatus) -> tuple[list[EventDraft], dict[str, Any]]:
     drafts: list[EventDraft] = []
     changes: dict[str, Any] = {}
     if status.state == FalRequestState.QUEUED and status.queue_position != ctx.item.queue_position:
@@ -309,8 +339,7 @@ def _record_status(services: RunServices, ctx: ItemContext, status: FalStatus) -
     if progress != ctx.item.progress:
         changes["progress"] = progress
         drafts.append(EventDraft("item.progress", data={"progress": progress}))
-    if drafts or changes:
-        _record(services, ctx, drafts, **changes)
+    return drafts, changes
 
 
 async def _store_result(
@@ -341,15 +370,19 @@ def _finish_success(
     services: RunServices, ctx: ItemContext, spec: NodeSpec, arguments: dict[str, Any], outputs: dict[str, Any],
     downloads: list[tuple[dict[str, Any], bytes, str]], cost: int, request_id: str,
 ) -> None:
-    """Store the assets, charge the node and mark the item succeeded, all in one transaction."""
+    """Store the assets, charge the node, mark the item succeeded and advance the run, all in one transaction."""
     parents = [asset.id for asset in ctx.url_assets.values()]
     prompt = arguments.get("prompt") if isinstance(arguments.get("prompt"), str) else None
     with services.context.database.write_session() as session:
+        # The run row first: the planner locks it too, and one lock order avoids deadlocks on PostgreSQL.
+        run = repository.lock_run(session, ctx.run_id)
         item = repository.get_item(session, ctx.run_id, ctx.node_id, ctx.item_index)
-        run = repository.get_run(session, ctx.run_id)
         assert item is not None and run is not None
         if NodeStatus(item.status) in NODE_TERMINAL:
             return
+        deferred_drafts, deferred_changes = ctx.take_deferred()
+        for name, value in deferred_changes.items():
+            setattr(item, name, value)
         charged = 0
         if run.reservation_id is not None and cost > 0:
             charged = ledger.charge_reservation(
@@ -380,11 +413,15 @@ def _finish_success(
                 owner_id=ctx.owner_id, cache_key=item.cache_key, endpoint_id=spec.type, outputs=outputs,
                 asset_ids=asset_ids, source_run_id=ctx.run_id, source_node_id=ctx.node_id,
             ))
-        append_events(session, ctx.run_id, [EventDraft(
+        for draft in deferred_drafts:
+            draft.node_id = ctx.node_id
+            draft.item_index = ctx.item_index
+        append_events(session, ctx.run_id, [*deferred_drafts, EventDraft(
             "item.status", node_id=ctx.node_id, item_index=ctx.item_index,
             data={"status": "succeeded", "cost_credits": charged, "asset_ids": asset_ids, "outputs": outputs,
                   "fal_request_id": request_id},
         )])
+        ctx.advance = planner.advance_run(session, ctx.run_id, services.catalog)
     event_bus.notify(ctx.run_id)
     logger.info("run.node.succeeded", extra={"run_id": str(ctx.run_id), "node_id": ctx.node_id, "cost_credits": charged})
 
