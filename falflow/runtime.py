@@ -46,7 +46,10 @@ class Runtime:
 def _fal_gateway_factory(context: AppContext, sandbox_url: str | None):  # type: ignore[no-untyped-def]
     settings = context.settings
     key = settings.fal_key.get_secret_value() if settings.fal_key else None
-    config = FalGatewayConfig(key=key, sandbox_url=sandbox_url, poll_interval=settings.fal_poll_interval_seconds)
+    config = FalGatewayConfig(
+        key=key, sandbox_url=sandbox_url, poll_interval=settings.fal_poll_interval_seconds,
+        poll_max_interval=settings.fal_poll_max_interval_seconds,
+    )
     return lambda: FalGateway(config)
 
 

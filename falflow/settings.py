@@ -57,7 +57,10 @@ class Settings(BaseSettings):
     sandbox_fal_time_scale: float = Field(
         1.0, ge=0, description="Multiplies the embedded stand-in's simulated queue and run times; 0 is instant."
     )
-    fal_poll_interval_seconds: float = Field(0.1, gt=0, description="Pause between two status polls of a fal request.")
+    fal_poll_interval_seconds: float = Field(0.1, gt=0, description="Shortest pause between two status polls of a fal request.")
+    fal_poll_max_interval_seconds: float = Field(
+        2.0, gt=0, description="Maximum pause between two status polls, in seconds; a running request is polled every tenth of its age up to this."
+    )
     fal_platform_url: str = Field(
         "https://api.fal.ai", description="Origin of fal's Platform API (model metadata and prices), without /v1."
     )

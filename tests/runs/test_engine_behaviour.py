@@ -282,3 +282,35 @@ def test_per_user_cap_limits_requests_in_flight(engine_client: TestClient, fal_s
     moments = sorted({r["created_at"] for r in requests} | {r["completed_at"] for r in requests})
     in_flight = [sum(1 for r in requests if r["created_at"] <= t < r["completed_at"]) for t in moments]
     assert max(in_flight) == 2
+
+
+def test_run_committed_before_crash_starts_on_restart(
+    engine_env: AppContext, fal_standin: RunningStandin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run committed just before a crash, whose items never started, finishes after a restart.
+
+    The crash is simulated: `RunEngine.start` is replaced with a no-op for the first process, so
+    the run is committed and returned with 202 but never handed to the engine.
+    """
+    from falflow.api import create_standalone_app
+    from falflow.runs.engine import RunEngine
+
+    async def crash_before_start(self: RunEngine, run_id: Any) -> None:
+        return None
+
+    with monkeypatch.context() as patch:
+        patch.setattr(RunEngine, "start", crash_before_start)
+        with TestClient(create_standalone_app(), base_url="http://localhost:3000") as first:
+            headers = sign_up(first)["headers"]
+            run_id = start_run(first, headers, create_workflow(first, headers, FLUX_UPSCALE))
+            assert first.get(f"/api/runs/{run_id}", headers=headers).json()["status"] == "queued"
+    assert standin_requests(fal_standin) == []
+
+    with TestClient(create_standalone_app(), base_url="http://localhost:3000") as restarted:
+        run = wait_for_run(restarted, headers, run_id)
+    assert run["status"] == "succeeded"
+    requests = standin_requests(fal_standin)
+    assert len(requests) == 2
+    assert all(r["submit_count"] == 1 for r in requests)
+    with engine_env.database.read_session() as session:
+        assert find_ledger_violations(session) == []

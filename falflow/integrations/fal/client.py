@@ -50,7 +50,7 @@ from fal_client.client import (
     Status,
 )
 
-from falflow.integrations.fal.config import FalGatewayConfig
+from falflow.integrations.fal.config import FalGatewayConfig, poll_delay
 from falflow.integrations.fal.download import DownloadedFile, MediaHostPolicy, download_media
 from falflow.integrations.fal.errors import (
     FalAuthError,
@@ -280,8 +280,10 @@ class FalGateway:
         A change is a new state, a new queue position or new log lines. Each yielded status carries only
         the log lines not yielded before. To resume after an error, pass the last ``logs_seen``.
         Up to ``watch_retry_limit`` transient failures in a row are retried with exponential backoff.
+        Polls start ``poll_interval`` apart and spread out as the request ages (see ``poll_delay``).
         """
         interval = poll_interval if poll_interval is not None else self._config.poll_interval
+        started = asyncio.get_running_loop().time()
         seen = logs_seen
         last_position: tuple[FalRequestState, int | None] | None = None
         failures = 0
@@ -308,7 +310,7 @@ class FalGateway:
                 last_position = position
             if status.is_completed:
                 return
-            await asyncio.sleep(interval)
+            await asyncio.sleep(poll_delay(self._config, interval, asyncio.get_running_loop().time() - started))
 
     async def result(self, endpoint_id: str, request_id: str) -> dict[str, Any]:
         """Return the output JSON of a request, waiting for it to complete first.

@@ -18,7 +18,9 @@ class FalGatewayConfig:
 
     With ``sandbox_url`` set, every call goes to the stand-in at that base URL (``http://127.0.0.1:PORT``)
     and ``key`` is optional. Without it the gateway talks to fal's real hosts and ``key`` is required.
-    Durations are in seconds. ``poll_interval`` is the pause between status polls, ``request_timeout``
+    Durations are in seconds. ``poll_interval`` is the shortest pause between status polls; a request
+    that keeps running is polled less often, every ``poll_backoff_ratio`` of its age up to
+    ``poll_max_interval``, so a long video job costs tens of polls rather than thousands. ``request_timeout``
     bounds submit and upload calls, and ``start_timeout`` (optional) makes fal drop a request that has not
     started in time. ``watch_retry_limit`` is the number of transient status failures in a row that
     ``watch`` retries before raising.
@@ -27,6 +29,8 @@ class FalGatewayConfig:
     key: str | None = field(default=None, repr=False)
     sandbox_url: str | None = None
     poll_interval: float = 0.5
+    poll_max_interval: float = 2.0
+    poll_backoff_ratio: float = 0.1
     request_timeout: float = 60.0
     start_timeout: float | None = None
     watch_retry_limit: int = 5
@@ -34,6 +38,10 @@ class FalGatewayConfig:
     def __post_init__(self) -> None:
         if self.poll_interval <= 0:
             raise FalConfigError(f"poll_interval must be positive seconds, got {self.poll_interval!r}.")
+        if self.poll_max_interval <= 0:
+            raise FalConfigError(f"poll_max_interval must be positive seconds, got {self.poll_max_interval!r}.")
+        if not 0 <= self.poll_backoff_ratio <= 1:
+            raise FalConfigError(f"poll_backoff_ratio must be between 0 and 1, got {self.poll_backoff_ratio!r}.")
         if self.request_timeout <= 0:
             raise FalConfigError(f"request_timeout must be positive seconds, got {self.request_timeout!r}.")
         if self.start_timeout is not None and self.start_timeout <= _MIN_START_TIMEOUT_SECONDS:
@@ -70,3 +78,9 @@ def normalize_sandbox_url(url: str) -> str:
     host = f"[{parsed.host}]" if ":" in parsed.host else parsed.host
     port = f":{parsed.port}" if parsed.port is not None else ""
     return f"{parsed.scheme}://{host}{port}"
+
+
+def poll_delay(config: FalGatewayConfig, base: float, age: float) -> float:
+    """Return the pause before the next status poll of a request watched for `age` seconds."""
+    grown = min(config.poll_max_interval, config.poll_backoff_ratio * age)
+    return max(base, grown)

@@ -12,6 +12,7 @@ from media_server import PNG_BODY, media_server
 from PIL import Image
 
 from falflow.integrations.fal import FalConfigError, FalGateway, FalGatewayConfig, FalRequestError
+from falflow.integrations.fal.config import poll_delay
 from falflow.integrations.fal.transport import SandboxRewriteTransport, is_fal_host
 
 
@@ -45,11 +46,32 @@ def test_bad_sandbox_url_is_rejected(value: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "changes", [{"poll_interval": 0}, {"request_timeout": -1}, {"start_timeout": 1.0}, {"watch_retry_limit": -1}]
+    "changes",
+    [
+        {"poll_interval": 0}, {"request_timeout": -1}, {"start_timeout": 1.0}, {"watch_retry_limit": -1},
+        {"poll_max_interval": 0}, {"poll_backoff_ratio": -0.1}, {"poll_backoff_ratio": 1.5},
+    ],
 )
 def test_bad_durations_are_rejected(changes: dict[str, Any]) -> None:
     with pytest.raises(FalConfigError):
         FalGatewayConfig(key="id:secret", **changes)
+
+
+def test_polls_spread_out_as_a_request_ages() -> None:
+    config = FalGatewayConfig(key="id:secret", poll_interval=0.1, poll_max_interval=2.0, poll_backoff_ratio=0.1)
+    # Young requests are polled at the base interval, older ones every tenth of their age, capped.
+    assert poll_delay(config, 0.1, age=0.0) == 0.1
+    assert poll_delay(config, 0.1, age=0.5) == 0.1
+    assert poll_delay(config, 0.1, age=5.0) == pytest.approx(0.5)
+    assert poll_delay(config, 0.1, age=600.0) == 2.0
+    # A base interval above the cap wins: the cap only limits the growth.
+    assert poll_delay(config, 3.0, age=600.0) == 3.0
+    # A ten-minute request costs about 330 polls instead of 6,000 at a fixed 0.1 s.
+    polls, age = 0, 0.0
+    while age < 600.0:
+        age += poll_delay(config, 0.1, age)
+        polls += 1
+    assert polls < 400
 
 
 def test_fal_hosts() -> None:
