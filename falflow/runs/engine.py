@@ -1,7 +1,7 @@
 """The durable run engine, built on DBOS Transact.
 
-A run's first ready nodes are planned by a DBOS workflow (`falflow.run`, id = run id) on run
-workers, or directly by the embedded engine that accepted the run, and every batch item of a fal node is a DBOS workflow of its own (`falflow.run.item`, id =
+A run is a DBOS workflow (`falflow.run`, id = run id) that plans the first ready nodes, and
+every batch item of a fal node is a DBOS workflow of its own (`falflow.run.item`, id =
 `<run id>:<node id>:<item>`) with one checkpointed step: execute the item, then advance the
 run (start what became ready, settle the run when everything is terminal). A successful item
 advances the run in the same transaction that records its success. DBOS records each finished
@@ -213,6 +213,10 @@ class RunEngine:
 
         for run_id in await asyncio.to_thread(active_runs):
             await self.start(run_id)
+            if self.role == "embedded":
+                # The run's workflow may have finished before a crash stopped the items it started.
+                decision = await asyncio.to_thread(_advance, run_id)
+                await _dispatch(str(run_id), decision)
 
     async def start(self, run_id: uuid.UUID) -> None:
         if self.role == "client":
@@ -225,19 +229,8 @@ class RunEngine:
             with SetWorkflowID(str(run_id)):
                 await DBOS.enqueue_workflow_async(RUN_QUEUE, run_workflow, str(run_id))
             return
-        # Embedded: plan the run here and start its first items directly, which spares every
-        # run a DBOS workflow of its own. The run's row is the checkpoint: a crash before the
-        # items start is repaired by `reconcile`, and starting an item twice attaches.
-        try:
-            decision = await asyncio.to_thread(_advance, run_id)
-        except sa.exc.OperationalError:
-            # Usually SQLite's "database is locked" under heavy load: hand the first advance to a
-            # run workflow, whose step retries it.
-            logger.warning("run.start.deferred", extra={"run_id": str(run_id)}, exc_info=True)
-            with SetWorkflowID(str(run_id)):
-                await DBOS.start_workflow_async(run_workflow, str(run_id))
-            return
-        await _dispatch(str(run_id), decision)
+        with SetWorkflowID(str(run_id)):
+            await DBOS.start_workflow_async(run_workflow, str(run_id))
 
     async def cancel(self, run_id: uuid.UUID) -> None:
         """Stop a run the API marked as cancelling: waiting items end now, in-flight ones are cancelled at fal.
