@@ -56,7 +56,8 @@ class GapParts:
     # From the stand-in completing request i to the engine marking item i succeeded: status poll,
     # result fetch, output download, asset storage and the charge.
     finish: list[float] = field(default_factory=list)
-    # From item i succeeded to item i+1 picked up: the advance step and the DBOS workflow start.
+    # From item i succeeded to item i+1 picked up: the rest of the success transaction (events, the
+    # run's advance), the DBOS step checkpoint and the next item's workflow start.
     advance: list[float] = field(default_factory=list)
     # From item i+1 picked up to the stand-in receiving its submit: loading the item and submitting.
     submit: list[float] = field(default_factory=list)
@@ -167,11 +168,11 @@ async def _measure(profile: Profile, workdir: Path, standin: StandinProcess, res
         Metric("median gap between requests, engine", Summary.of(engine_gaps).describe("ms", scale=1000)),
         Metric("engine gap part: completion → item succeeded (poll, result, download, store, charge)",
                Summary.of(parts.finish).describe("ms", scale=1000)),
-        Metric("engine gap part: item succeeded → next item picked up (advance step, DBOS workflow start)",
+        Metric("engine gap part: item succeeded → next item picked up (advance, DBOS checkpoint, workflow start)",
                Summary.of(parts.advance).describe("ms", scale=1000)),
         Metric("engine gap part: item picked up → submit reaches the stand-in",
                Summary.of(parts.submit).describe("ms", scale=1000)),
-        Metric("DBOS floor: child workflow start + 2 empty steps, same system database settings",
+        Metric("DBOS floor: child workflow start + 1 empty step, same system database settings",
                floor.describe("ms", scale=1000)),
     ]
     result.method += [
@@ -179,11 +180,12 @@ async def _measure(profile: Profile, workdir: Path, standin: StandinProcess, res
         "`fal-ai/bria/background/remove`; runs start with `force: true`, so the node cache never answers.",
         f"Stand-in (own process): queue 0 s, run {profile.chain_latency_seconds:g} s, {STANDIN_LOG_LINES} log lines "
         "per request. The API server (`python -m falflow.serve_api`, SQLite) and the baseline both poll every "
-        f"{poll * 1000:g} ms (FALFLOW_FAL_POLL_INTERVAL_SECONDS = FalGatewayConfig.poll_interval).",
+        f"{poll * 1000:g} ms (FALFLOW_FAL_POLL_INTERVAL_SECONDS = FalGatewayConfig.poll_interval), and both "
+        "space polls out to a tenth of the request's age once that is longer (FalGatewayConfig.poll_backoff_ratio).",
         "Baseline: `FalGateway.submit` → `watch` → `result` for each node in turn, from the benchmark process. "
         "Engine wall: the run row's `finished_at − created_at`; the engine also downloads and stores every "
         "output, charges credits and writes run events, which the baseline does not.",
-        "The DBOS floor (`bench/dbos_floor.py`, its own process) chains child workflows of two empty steps, as "
+        "The DBOS floor (`bench/dbos_floor.py`, its own process) chains child workflows of one empty step, as "
         "the engine chains node items, on a system database configured by `falflow.runs.engine.dbos_config`.",
         f"{profile.chain_repetitions} alternating repetitions"
         + (" after one unmeasured warm-up round of each." if profile.warm_up else ", without a warm-up round."),

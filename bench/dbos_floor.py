@@ -1,8 +1,8 @@
-"""The DBOS share of the chain figure: a chain of child workflows with two steps each and no other work.
+"""The DBOS share of the chain figure: a chain of child workflows with one step each and no other work.
 
-falflow's engine runs every node item as a DBOS workflow with two checkpointed steps (execute,
-then advance) and starts the next item from the previous one. This program does the same with
-empty steps, on a system database configured by `falflow.runs.engine.dbos_config`, so the
+falflow's engine runs every node item as a DBOS workflow with one checkpointed step (execute the
+item, then advance the run) and starts the next item from the previous one. This program does
+the same with empty steps, on a system database configured by `falflow.runs.engine.dbos_config`, so the
 per-hop time is the floor that DBOS alone puts under each node. DBOS keeps process-wide state,
 so the benchmark runs this as its own process:
 
@@ -37,7 +37,6 @@ async def _empty_step(index: int) -> int:
 @DBOS.workflow(name="bench.floor.hop")
 async def _hop(chain_id: str, index: int, last: int) -> None:
     _arrivals.append(time.perf_counter())
-    await _empty_step(index)
     await _empty_step(index)
     if index < last:
         with SetWorkflowID(f"{chain_id}:{index + 1}"):
