@@ -5,6 +5,11 @@ Writes on SQLite start with `BEGIN IMMEDIATE`, so a read-check-write inside one 
 takes the write lock up front instead of failing with "database is locked" on the upgrade.
 PostgreSQL needs neither; its guarded updates and row locks serialise the same work.
 
+SQLite also allows only one writer at a time, and a writer that finds the lock taken sleeps in
+SQLite's busy handler (up to 100 ms per try) even when the lock frees a moment later. Writers
+of one process therefore queue on a Python lock first, which hands the write lock over at once;
+the busy timeout still covers writers in other processes.
+
 The unit of work owns the transaction: API dependencies, the run engine and Reflex handlers
 open one with `write_session()` or `read_session()`; services only flush.
 """
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -71,6 +77,10 @@ class Database:
         self.url = url
         self.engine = create_db_engine(url)
         self._write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
+        # Reentrant, so a nested write session fails on SQLite's busy timeout as before instead of hanging.
+        self._writer_lock: contextlib.AbstractContextManager[Any] = (
+            threading.RLock() if is_sqlite(url) else contextlib.nullcontext()
+        )
 
     @property
     def is_sqlite(self) -> bool:
@@ -79,7 +89,7 @@ class Database:
     @contextlib.contextmanager
     def write_session(self) -> Iterator[Session]:
         """Open a transaction that commits on success and rolls back on any exception."""
-        with Session(self._write_engine, expire_on_commit=False) as session:
+        with self._writer_lock, Session(self._write_engine, expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()
