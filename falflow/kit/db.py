@@ -7,8 +7,8 @@ PostgreSQL needs neither; its guarded updates and row locks serialise the same w
 
 SQLite also allows only one writer at a time, and a writer that finds the lock taken sleeps in
 SQLite's busy handler (up to 100 ms per try) even when the lock frees a moment later. Writers
-of one process therefore queue on a Python lock first, which hands the write lock over at once;
-the busy timeout still covers writers in other processes.
+of one process therefore queue on a Python lock first, which hands the write lock over at once.
+The busy timeout still covers writers in other processes.
 
 The unit of work owns the transaction: API dependencies, the run engine and Reflex handlers
 open one with `write_session()` or `read_session()`; services only flush.
