@@ -163,7 +163,7 @@ def _run_is_cancelled(services: RunServices, run_id: uuid.UUID) -> bool:
 
 
 async def execute_item(run_id: uuid.UUID, node_id: str, item_index: int) -> ItemOutcome:
-    """Bring one item to a terminal status and return that status."""
+    """Bring one item to a terminal status; return that status and the run's advance when it ran here."""
     services = get_run_services()
     ctx = await asyncio.to_thread(_load, services, run_id, node_id, item_index)
     if ctx is None:
