@@ -143,6 +143,8 @@ def dbos_config(database_url: str, data_dir: Path, *, executor_id: str | None = 
         "system_database_url": system_url,
         "dbos_system_schema": "dbos",
         "log_level": "WARNING",
+        # NOTE: a process resumes only workflows of its own version, so runs in flight when this
+        # changes stay `running` until cancelled (docs/deploy.md). Change it with the steps.
         "application_version": "falflow-2",
         "notification_listener_polling_interval_sec": 0.1,
     }
