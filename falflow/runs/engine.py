@@ -216,7 +216,7 @@ class RunEngine:
         for run_id in await asyncio.to_thread(active_runs):
             await self.start(run_id)
             if self.role == "embedded":
-                # The run's workflow may have finished before a crash stopped the items it started.
+                # Also start any planned item that was never handed to DBOS; starting one twice attaches.
                 decision = await asyncio.to_thread(_advance, run_id)
                 await _dispatch(str(run_id), decision)
 
