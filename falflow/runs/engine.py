@@ -167,6 +167,8 @@ class RunEngine:
         self._launched = False
         self._client: DBOSClient | None = None
         self._peer_watch: asyncio.Task[None] | None = None
+        # DBOS leaves a custom system database engine open on destroy, so shutdown disposes it.
+        self._system_engine: sa.Engine | None = None
 
     async def launch(self) -> None:
         configure_run_services(self.services)
@@ -177,7 +179,9 @@ class RunEngine:
             self._client = DBOSClient(system_database_url=url)
             logger.info("engine.client_ready")
             return
-        DBOS(config=dbos_config(settings.resolved_database_url, settings.data_dir, executor_id=self._executor_id))
+        config = dbos_config(settings.resolved_database_url, settings.data_dir, executor_id=self._executor_id)
+        self._system_engine = config.get("system_database_engine")
+        DBOS(config=config)
         await asyncio.to_thread(DBOS.launch)
         self._launched = True
         global _items_through_queue
@@ -254,6 +258,9 @@ class RunEngine:
         if self._launched:
             await self.services.aclose()
             await asyncio.to_thread(DBOS.destroy, workflow_completion_timeout_sec=0)
+            if self._system_engine is not None:
+                self._system_engine.dispose()
+                self._system_engine = None
             self._launched = False
         configure_run_services(None)
 

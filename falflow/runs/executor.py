@@ -59,7 +59,7 @@ class RunCancelledError(Exception):
 
 @dataclass
 class ItemOutcome:
-    """How an item ended; `advance` is set when its final transaction also advanced the run."""
+    """The terminal status of an item, with the run's advance when the item's final transaction made it."""
 
     status: str
     advance: planner.Advance | None = None
