@@ -16,6 +16,8 @@ from typing import Any
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import anyio.to_thread
+
 from falflow.assets.config import storage_for_settings
 from falflow.assets.service import purge_deleted_assets
 from falflow.assets.storage import AssetStorage
@@ -152,6 +154,9 @@ async def running_services(
     """
     context = get_context()
     settings = context.settings
+    # Starlette runs synchronous routes and dependencies on anyio's pool (40 threads by default).
+    # The run engine bounds its own pool in dbos_config.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
     upgrade_database(settings.resolved_database_url)
     stoppers: list[object] = []
     if role is None:

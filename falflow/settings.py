@@ -88,6 +88,16 @@ class Settings(BaseSettings):
 
     run_per_user_concurrency: int = Field(4, ge=1, description="fal nodes one user may have in flight at once.")
     run_global_concurrency: int = Field(64, ge=1, description="fal nodes the whole process may have in flight.")
+    engine_threads: int = Field(
+        64, ge=2, le=1024,
+        description=(
+            "Threads for blocking work started from async code (the run engine's database calls, files, "
+            "thumbnails); more work waits for a free thread."
+        ),
+    )
+    api_threads: int = Field(
+        16, ge=2, le=1024, description="Threads for the API's synchronous routes and dependencies."
+    )
     run_node_timeout_seconds: float = Field(600.0, gt=0, description="Deadline for one fal request, queue included.")
     run_max_retries: int = Field(4, ge=0, le=20, description="Retries of a retryable fal failure per node item.")
     run_retry_base_seconds: float = Field(

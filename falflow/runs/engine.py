@@ -44,6 +44,8 @@ NODE_QUEUE = "falflow-nodes"
 RUN_QUEUE_POLL_SECONDS = 0.1
 # Planning a run is quick, so a worker takes only a few at a time and leaves the rest to peers.
 RUN_QUEUE_WORKER_CONCURRENCY = 4
+# Threads for blocking work unless a caller passes its own (falflow.settings.Settings.engine_threads).
+DEFAULT_THREADS = 64
 
 
 def item_workflow_id(run_id: str, node_id: str, item_index: int) -> str:
@@ -135,8 +137,16 @@ def _sqlite_system_engine(url: str) -> sa.Engine:
     return engine
 
 
-def dbos_config(database_url: str, data_dir: Path, *, executor_id: str | None = None) -> DBOSConfig:
-    """DBOS settings: a SQLite file beside the app database, or a `dbos` schema in PostgreSQL."""
+def dbos_config(
+    database_url: str, data_dir: Path, *, executor_id: str | None = None, threads: int = DEFAULT_THREADS
+) -> DBOSConfig:
+    """DBOS settings: a SQLite file beside the app database, or a `dbos` schema in PostgreSQL.
+
+    DBOS makes its thread pool the default executor of the process's event loop, so `threads`
+    bounds every `asyncio.to_thread` call in the process, falflow's included. DBOS leaves that
+    pool unbounded by default: 200 concurrent runs then grew the process to about 235 threads,
+    which never exit, and the process's memory grew with each wave of runs that needed more.
+    """
     system_url = system_database_url(database_url, data_dir)
     config: DBOSConfig = {
         "name": "falflow",
@@ -147,6 +157,7 @@ def dbos_config(database_url: str, data_dir: Path, *, executor_id: str | None = 
         # changes stay `running` until cancelled (docs/deploy.md). Change it with the steps.
         "application_version": "falflow-2",
         "notification_listener_polling_interval_sec": 0.1,
+        "max_executor_threads": threads,
     }
     if is_sqlite(system_url):
         config["system_database_engine"] = _sqlite_system_engine(system_url)
@@ -179,7 +190,9 @@ class RunEngine:
             self._client = DBOSClient(system_database_url=url)
             logger.info("engine.client_ready")
             return
-        config = dbos_config(settings.resolved_database_url, settings.data_dir, executor_id=self._executor_id)
+        config = dbos_config(
+            settings.resolved_database_url, settings.data_dir, executor_id=self._executor_id, threads=settings.engine_threads
+        )
         self._system_engine = config.get("system_database_engine")
         DBOS(config=config)
         await asyncio.to_thread(DBOS.launch)

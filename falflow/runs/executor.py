@@ -177,8 +177,9 @@ async def execute_item(run_id: uuid.UUID, node_id: str, item_index: int) -> Item
     try:
         if ctx.run_status in (RunStatus.CANCELLING, RunStatus.CANCELLED):
             raise RunCancelledError
-        async with services.slot(ctx.owner_id):
-            if await asyncio.to_thread(_run_is_cancelled, services, run_id):
+        async with services.slot(ctx.owner_id) as waited:
+            # `_load` has just read the run's status, so only a wait for the slot can make it stale.
+            if run_id in services.cancelled_runs or (waited and await asyncio.to_thread(_run_is_cancelled, services, run_id)):
                 raise RunCancelledError
             if ctx.node_type == UTIL_IMAGE_INPUT:
                 await _upload_image_input(services, ctx)

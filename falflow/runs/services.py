@@ -48,14 +48,18 @@ class RunServices:
             return gateway
 
     @contextlib.asynccontextmanager
-    async def slot(self, owner_id: uuid.UUID) -> AsyncIterator[None]:
-        """Hold one of the owner's fal slots and one of the process's, for a request's lifetime."""
+    async def slot(self, owner_id: uuid.UUID) -> AsyncIterator[bool]:
+        """Hold one of the owner's fal slots and one of the process's, for a request's lifetime.
+
+        Yields whether the caller had to wait for them.
+        """
         loop = asyncio.get_running_loop()
         with self._lock:
             global_slots = self._global_slots.setdefault(loop, asyncio.Semaphore(self.global_concurrency))
             user_slots = self._user_slots.setdefault((loop, owner_id), asyncio.Semaphore(self.per_user_concurrency))
+        waited = user_slots.locked() or global_slots.locked()
         async with user_slots, global_slots:
-            yield
+            yield waited
 
     async def aclose(self) -> None:
         loop = asyncio.get_running_loop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from falflow.billing.ledger import find_ledger_violations
-from falflow.context import AppContext
+from falflow.context import AppContext, reset_context
 from falflow.sandbox.fal import EndpointOverride, Faults, RunningStandin, Timing, ValidationFault
 from tests.conftest import sign_up
 from tests.runs.conftest import (
@@ -314,3 +315,33 @@ def test_run_committed_before_crash_starts_on_restart(
     assert all(r["submit_count"] == 1 for r in requests)
     with engine_env.database.read_session() as session:
         assert find_ledger_violations(session) == []
+
+
+def test_parallel_run_on_two_threads(
+    engine_env: AppContext, fal_standin: RunningStandin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Six branches in flight share two engine threads (and two API threads), and all finish.
+
+    Without the bound, DBOS starts a thread for every blocking call that finds none idle, and keeps it.
+    """
+    from falflow.api import create_standalone_app
+
+    monkeypatch.setenv("FALFLOW_ENGINE_THREADS", "2")
+    monkeypatch.setenv("FALFLOW_API_THREADS", "2")
+    reset_context()
+    configure_standin(fal_standin, timing=Timing(queue_seconds=0.0, run_seconds=0.4, log_count=2))
+    branches = [flux_node(f"branch{index}", seed=index) for index in range(6)]
+    document = {
+        "nodes": [text_node("prompt", "six branches"), *branches],
+        "edges": [edge("prompt", "text", node["id"], "prompt") for node in branches],
+    }
+    with TestClient(create_standalone_app(), base_url="http://localhost:3000") as client:
+        from falflow.runs.services import get_run_services
+
+        get_run_services().per_user_concurrency = 6
+        headers = sign_up(client)["headers"]
+        run = wait_for_run(client, headers, start_run(client, headers, create_workflow(client, headers, document)))
+        engine_threads = [t for t in threading.enumerate() if t.name.startswith("dbos-executor-")]
+    assert run["status"] == "succeeded"
+    assert len(standin_requests(fal_standin)) == 6
+    assert 1 <= len(engine_threads) <= 2
