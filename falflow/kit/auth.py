@@ -8,6 +8,7 @@ cross-site request forgery; bearer requests need no such check.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from typing import Annotated
@@ -35,12 +36,21 @@ def _same_origin(request: Request, context: AppContext) -> bool:
     return request.headers.get("sec-fetch-site") in {"same-origin", "none"}
 
 
-def current_user_id(
+async def context_dependency() -> AppContext:
+    """Return the process's context without a worker thread, because it is built once and cached."""
+    return get_context()
+
+
+async def current_user_id(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-    context: Annotated[AppContext, Depends(get_context)],
+    context: Annotated[AppContext, Depends(context_dependency)],
 ) -> uuid.UUID:
-    """Return the authenticated user's id, or raise 401."""
+    """Return the authenticated user's id, or raise 401.
+
+    Signature checks run on the event loop. Only a token version that was not checked in the
+    last few seconds costs a database read, on a worker thread.
+    """
     if credentials is not None:
         claims = context.tokens.verify(credentials.credentials, "access")
     else:
@@ -52,7 +62,9 @@ def current_user_id(
         claims = context.tokens.verify(cookie, "session")
         if request.method not in _SAFE_METHODS and not _same_origin(request, context):
             raise ForbiddenError("Cross-site request rejected: the Origin is not this app; call the API from the falflow app or with a bearer token.")
-    return _check_token_version(context, claims.user_id, claims.token_version)
+    if _recently_verified(claims.user_id, claims.token_version):
+        return claims.user_id
+    return await asyncio.to_thread(_check_token_version, context, claims.user_id, claims.token_version)
 
 
 # A signed token is checked against the user's current token version at most this often per
@@ -61,16 +73,17 @@ TOKEN_VERSION_CACHE_SECONDS = 5.0
 _verified: dict[tuple[uuid.UUID, int], float] = {}
 
 
+def _recently_verified(user_id: uuid.UUID, token_version: int) -> bool:
+    checked_at = _verified.get((user_id, token_version), -TOKEN_VERSION_CACHE_SECONDS)
+    return time.monotonic() - checked_at < TOKEN_VERSION_CACHE_SECONDS
+
+
 def _check_token_version(context: AppContext, user_id: uuid.UUID, token_version: int) -> uuid.UUID:
-    key = (user_id, token_version)
-    now = time.monotonic()
-    if now - _verified.get(key, -TOKEN_VERSION_CACHE_SECONDS) < TOKEN_VERSION_CACHE_SECONDS:
-        return user_id
     with context.database.read_session() as session:
         user = accounts.resolve_user(session, user_id, token_version)
     if len(_verified) > 10_000:
         _verified.clear()
-    _verified[key] = now
+    _verified[(user_id, token_version)] = time.monotonic()
     return user.id
 
 
@@ -80,4 +93,4 @@ def forget_verified_tokens() -> None:
 
 
 CurrentUserId = Annotated[uuid.UUID, Depends(current_user_id)]
-Context = Annotated[AppContext, Depends(get_context)]
+Context = Annotated[AppContext, Depends(context_dependency)]
