@@ -17,8 +17,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session
 
+from falflow.kit.timeutil import utcnow
 from falflow.runs import repository
 from falflow.runs.models import RunEvent
 
@@ -31,19 +33,23 @@ class EventDraft:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-def append_events(session: Session, run_id: uuid.UUID, drafts: list[EventDraft]) -> list[RunEvent]:
-    """Store `drafts` as the run's next events, numbered without gaps."""
+def append_events(session: Session, run_id: uuid.UUID, drafts: list[EventDraft]) -> None:
+    """Store `drafts` as the run's next events, numbered without gaps.
+
+    The rows go in as one multi-row INSERT without ORM objects: the log is append-only and
+    nothing reads the rows back in the same transaction, and building SQLModel instances cost
+    more than the insert itself.
+    """
     if not drafts:
-        return []
+        return
     last = repository.reserve_event_numbers(session, run_id, len(drafts))
     first = last - len(drafts) + 1
-    rows = [
-        RunEvent(run_id=run_id, seq=first + offset, type=d.type, node_id=d.node_id, item_index=d.item_index, data=d.data)
+    now = utcnow()
+    session.execute(insert(RunEvent.__table__), [
+        {"run_id": run_id, "seq": first + offset, "type": d.type, "node_id": d.node_id, "item_index": d.item_index,
+         "data": d.data, "created_at": now}
         for offset, d in enumerate(drafts)
-    ]
-    session.add_all(rows)
-    session.flush()
-    return rows
+    ])
 
 
 def event_to_dict(event: RunEvent) -> dict[str, Any]:
