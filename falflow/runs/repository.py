@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
 from falflow.runs.models import NodeCacheEntry, Run, RunEvent, RunNode, RunNodeItem
@@ -78,10 +80,20 @@ def get_node(session: Session, run_id: uuid.UUID, node_id: str) -> RunNode | Non
 
 
 def reserve_event_numbers(session: Session, run_id: uuid.UUID, count: int) -> int:
-    """Advance the run's event counter by `count`; return the last number reserved."""
-    return session.execute(
-        update(Run).where(col(Run.id) == run_id).values(event_seq=Run.event_seq + count).returning(Run.event_seq)
+    """Advance the run's event counter by `count`; return the last number reserved.
+
+    A Core UPDATE skips the ORM's bulk-update bookkeeping, the costliest part of appending
+    events. A `Run` loaded in this session gets the new counter without being marked changed.
+    """
+    session.flush()  # A new run row may still be pending, and the UPDATE needs it.
+    runs = Run.__table__.c  # type: ignore[attr-defined]
+    last = session.connection().execute(
+        update(Run.__table__).where(runs.id == run_id).values(event_seq=runs.event_seq + count).returning(runs.event_seq)
     ).scalar_one()
+    loaded = session.identity_map.get(identity_key(Run, run_id))
+    if loaded is not None:
+        set_committed_value(loaded, "event_seq", last)
+    return last
 
 
 def events_after(session: Session, run_id: uuid.UUID, after: int, limit: int) -> list[RunEvent]:
