@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import api_load, browser, chain, concurrency, gallery
-from bench.machine import describe_machine, load_average
+from bench.machine import describe_machine, load_average, speed_gauge_ms
 from bench.processes import PROJECT_ROOT, StandinProcess
 from bench.profiles import FULL, SMOKE, Profile
 from bench.report import write_report
@@ -67,6 +67,7 @@ def _run_group(group: Group, profile: Profile, workdir: Path, standin: StandinPr
         return _placeholders(group, FigureStatus.SKIPPED, f"The {profile.name} profile does not start Chromium.")
     logger.info("bench.group.started", extra={"group": group.name, "profile": profile.name})
     before = load_average()
+    speed_before = speed_gauge_ms()
     started = time.perf_counter()
     try:
         results = group.measure(profile, workdir, standin)
@@ -79,9 +80,12 @@ def _run_group(group: Group, profile: Profile, workdir: Path, standin: StandinPr
         )
         results = _placeholders(group, FigureStatus.FAILED, note)
     after = load_average()
+    speed_after = speed_gauge_ms()
     for result in results:
         result.load_before = result.load_before or before
         result.load_after = result.load_after or after
+        result.speed_before_ms = result.speed_before_ms or speed_before
+        result.speed_after_ms = result.speed_after_ms or speed_after
         result.seconds = result.seconds or time.perf_counter() - started
     logger.info("bench.group.finished", extra={"group": group.name, "seconds": round(time.perf_counter() - started, 1)})
     return results

@@ -6,6 +6,7 @@ import datetime
 import importlib.metadata
 import os
 import platform
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,9 +29,29 @@ class MachineInfo:
     date: str = ""
 
 
+# Iterations of the speed gauge's loop: one timing took 67 to 70 ms on the 2-core benchmark machine.
+SPEED_GAUGE_LOOPS = 1_000_000
+
+
 def load_average() -> tuple[float, float, float]:
     """Return the 1, 5 and 15 minute load averages of this machine."""
     return os.getloadavg()
+
+
+def speed_gauge_ms() -> float:
+    """Time a fixed pure-Python loop, best of three, in milliseconds.
+
+    A shared host can run the same code at different speeds an hour apart, which the load
+    average of this machine does not show. A figure whose gauge rose was measured on a slower CPU.
+    """
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for index in range(SPEED_GAUGE_LOOPS):
+            total += index % 7
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
 
 
 def _cpu_model() -> str:

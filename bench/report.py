@@ -22,6 +22,10 @@ def _load(value: tuple[float, float, float] | None) -> str:
     return "unknown" if value is None else " / ".join(f"{part:.2f}" for part in value)
 
 
+def _gauge(value: float | None) -> str:
+    return "unknown" if value is None else f"{value:.0f} ms"
+
+
 def render_machine(machine: MachineInfo, *, profile: str, figures: Sequence[str]) -> str:
     packages = ", ".join(f"{name} {version}" for name, version in machine.packages.items())
     lines = [
@@ -32,8 +36,10 @@ def render_machine(machine: MachineInfo, *, profile: str, figures: Sequence[str]
         f"- Python {machine.python}; {packages}.",
         f"- Browser: {machine.chromium or 'not recorded (the smoke profile does not use one)'}.",
         "",
-        "Each figure below names its own date and the load average (1 / 5 / 15 min) before and after it, "
-        "because other processes share this machine.",
+        "Each figure below names its own date, the load average (1 / 5 / 15 min) before and after it, "
+        "because other processes share this machine, and a speed gauge: the best of three timings of a fixed "
+        "Python loop (`bench.machine.speed_gauge_ms`). A shared host can run the same code at different speeds "
+        "an hour apart, so compare figures only when their gauges agree.",
         "",
     ]
     return "\n".join(lines)
@@ -59,7 +65,8 @@ def render_figure(result: FigureResult, machine: MachineInfo) -> str:
         f"{_verdict_line(result)}. Target: {result.target}. Baseline: {result.baseline}.",
         "",
         f"Run {machine.date} on {machine.cpu_model} ({machine.cores} cores) in {result.seconds:.0f} s; "
-        f"load average before {_load(result.load_before)}, after {_load(result.load_after)}.",
+        f"load average before {_load(result.load_before)}, after {_load(result.load_after)}; "
+        f"speed gauge before {_gauge(result.speed_before_ms)}, after {_gauge(result.speed_after_ms)}.",
         "",
     ]
     if result.metrics:

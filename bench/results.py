@@ -48,6 +48,9 @@ class FigureResult:
     notes: list[str] = field(default_factory=list)
     load_before: tuple[float, float, float] | None = None
     load_after: tuple[float, float, float] | None = None
+    # bench.machine.speed_gauge_ms before and after the figure.
+    speed_before_ms: float | None = None
+    speed_after_ms: float | None = None
     seconds: float = 0.0
 
     @property

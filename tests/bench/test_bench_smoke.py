@@ -8,6 +8,7 @@ contains, never how fast anything was.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -45,6 +46,7 @@ def test_smoke_run_writes_report(tmp_path: Path) -> None:
         section = _section(report, key)
         assert "| Metric | Value | Target | Verdict |" in section, f"{key} has no metrics table"
         assert "**failed**" not in section, f"{key} failed: {section}"
+        assert re.search(r"speed gauge before \d+ ms, after \d+ ms", section), f"{key} has no speed gauge"
     for key in BROWSER_FIGURES:
         assert "**skipped**" in _section(report, key)
 
