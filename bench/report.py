@@ -36,10 +36,10 @@ def render_machine(machine: MachineInfo, *, profile: str, figures: Sequence[str]
         f"- Python {machine.python}; {packages}.",
         f"- Browser: {machine.chromium or 'not recorded (the smoke profile does not use one)'}.",
         "",
-        "Each figure below names its own date, the load average (1 / 5 / 15 min) before and after it, "
-        "because other processes share this machine, and a speed gauge: the best of three timings of a fixed "
-        "Python loop (`bench.machine.speed_gauge_ms`). A shared host can run the same code at different speeds "
-        "an hour apart, so compare figures only when their gauges agree.",
+        "Each figure below names its own date and the load average (1 / 5 / 15 min) before and after it, "
+        "because other processes share this machine. It also gives a speed gauge before and after it: the best "
+        "of three timings of a fixed Python loop (`bench.machine.speed_gauge_ms`). A shared host can run the same "
+        "code at different speeds an hour apart, so compare figures only when their gauges agree.",
         "",
     ]
     return "\n".join(lines)
