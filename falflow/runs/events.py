@@ -36,9 +36,9 @@ class EventDraft:
 def append_events(session: Session, run_id: uuid.UUID, drafts: list[EventDraft]) -> None:
     """Store `drafts` as the run's next events, numbered without gaps.
 
-    The rows go in as one multi-row INSERT without ORM objects: the log is append-only and
-    nothing reads the rows back in the same transaction, and building SQLModel instances cost
-    more than the insert itself.
+    The rows go in through one Core INSERT executed for all of them, without ORM objects. The
+    log is append-only and nothing reads the rows back in the same transaction, and building a
+    SQLModel instance per event cost more than inserting it.
     """
     if not drafts:
         return
