@@ -24,6 +24,7 @@ from pathlib import Path
 from dbos import DBOS, SetWorkflowID
 
 from falflow.runs.engine import dbos_config
+from falflow.settings import Settings
 
 # DBOS serialises workflow arguments, so the hops report their start times through this list.
 _arrivals: list[float] = []
@@ -65,7 +66,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     args.data_dir.mkdir(parents=True, exist_ok=True)
     database_url = f"sqlite:///{(args.data_dir / 'unused.sqlite').resolve()}"
-    DBOS(config=dbos_config(database_url, args.data_dir))
+    threads = Settings.model_fields["engine_threads"].default
+    DBOS(config=dbos_config(database_url, args.data_dir, threads=threads))
     DBOS.launch()
     try:
         hops = asyncio.run(_measure(args.hops, args.repetitions))

@@ -29,7 +29,7 @@ class MachineInfo:
     date: str = ""
 
 
-# Iterations of the speed gauge's loop: one timing took 67 to 70 ms on the 2-core benchmark machine.
+# Iterations of the speed gauge's loop: one timing took 50 to 76 ms on the 2-core benchmark machine.
 SPEED_GAUGE_LOOPS = 1_000_000
 
 

@@ -44,8 +44,6 @@ NODE_QUEUE = "falflow-nodes"
 RUN_QUEUE_POLL_SECONDS = 0.1
 # Planning a run is quick, so a worker takes only a few at a time and leaves the rest to peers.
 RUN_QUEUE_WORKER_CONCURRENCY = 4
-# Threads for blocking work unless a caller passes its own (falflow.settings.Settings.engine_threads).
-DEFAULT_THREADS = 64
 
 
 def item_workflow_id(run_id: str, node_id: str, item_index: int) -> str:
@@ -138,14 +136,13 @@ def _sqlite_system_engine(url: str) -> sa.Engine:
 
 
 def dbos_config(
-    database_url: str, data_dir: Path, *, executor_id: str | None = None, threads: int = DEFAULT_THREADS
+    database_url: str, data_dir: Path, *, executor_id: str | None = None, threads: int
 ) -> DBOSConfig:
     """DBOS settings: a SQLite file beside the app database, or a `dbos` schema in PostgreSQL.
 
-    DBOS makes its thread pool the default executor of the process's event loop, so `threads`
-    bounds every `asyncio.to_thread` call in the process, falflow's included. DBOS leaves that
-    pool unbounded by default: 200 concurrent runs then grew the process to about 235 threads,
-    which never exit, and the process's memory grew with each wave of runs that needed more.
+    DBOS makes its thread pool the event loop's default executor, so `threads` bounds every
+    `asyncio.to_thread` call in the process. Unbounded (DBOS's default), 200 concurrent runs left
+    about 235 threads behind, and memory grew with each wave of runs that needed more.
     """
     system_url = system_database_url(database_url, data_dir)
     config: DBOSConfig = {

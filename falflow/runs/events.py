@@ -36,9 +36,8 @@ class EventDraft:
 def append_events(session: Session, run_id: uuid.UUID, drafts: list[EventDraft]) -> None:
     """Store `drafts` as the run's next events, numbered without gaps.
 
-    The rows go in through one Core INSERT executed for all of them, without ORM objects. The
-    log is append-only and nothing reads the rows back in the same transaction, and building a
-    SQLModel instance per event cost more than inserting it.
+    The rows go in through one Core statement instead of ORM objects, because building a SQLModel
+    instance per event cost more than the insert. Nothing reads them back in the same transaction.
     """
     if not drafts:
         return

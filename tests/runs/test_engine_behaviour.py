@@ -320,9 +320,9 @@ def test_run_committed_before_crash_starts_on_restart(
 def test_parallel_run_on_two_threads(
     engine_env: AppContext, fal_standin: RunningStandin, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Six branches in flight share two engine threads (and two API threads), and all finish.
+    """Six branches in flight finish on two engine threads and two API threads.
 
-    Without the bound, DBOS starts a thread for every blocking call that finds none idle, and keeps it.
+    Without the bound, DBOS starts a thread for every blocking call that finds no idle one, and keeps it.
     """
     from falflow.api import create_standalone_app
 
