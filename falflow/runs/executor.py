@@ -43,7 +43,7 @@ from falflow.kit.errors import NotFoundError
 from falflow.kit.timeutil import utcnow
 from falflow.runs import planner, repository
 from falflow.runs.events import EventDraft, append_events, event_bus
-from falflow.runs.models import NodeCacheEntry, RunNodeItem
+from falflow.runs.models import RunNodeItem
 from falflow.runs.services import RunServices, get_run_services
 from falflow.runs.states import NODE_TERMINAL, NodeStatus, RunStatus
 
@@ -135,23 +135,25 @@ def _walk(value: Any) -> list[Any]:
 
 
 def _record(services: RunServices, ctx: ItemContext, drafts: list[EventDraft], **changes: Any) -> RunNodeItem:
-    """Apply `changes` to the item and append `drafts` in one transaction, then wake listeners."""
+    """Apply `changes` to the item and append `drafts` in one transaction, then wake listeners.
+
+    Besides this executor, only the planner writes an item (it cancels items not yet sent), so
+    one UPDATE applies the changes and the in-memory copy takes the same values without a read.
+    """
     deferred_drafts, deferred_changes = ctx.take_deferred()
     drafts = deferred_drafts + drafts
     changes = {**deferred_changes, **changes}
     with services.context.database.write_session() as session:
-        item = repository.get_item(session, ctx.run_id, ctx.node_id, ctx.item_index)
-        assert item is not None
-        for name, value in changes.items():
-            setattr(item, name, value)
-        session.add(item)
+        if changes:
+            repository.update_item(session, ctx.run_id, ctx.node_id, ctx.item_index, changes)
         for draft in drafts:
             draft.node_id = ctx.node_id
             draft.item_index = ctx.item_index
         append_events(session, ctx.run_id, drafts)
     event_bus.notify(ctx.run_id)
-    ctx.item = item
-    return item
+    for name, value in changes.items():
+        setattr(ctx.item, name, value)
+    return ctx.item
 
 
 def _run_is_cancelled(services: RunServices, run_id: uuid.UUID) -> bool:
@@ -409,11 +411,11 @@ def _finish_success(
         item.queue_position = None
         item.finished_at = utcnow()
         session.add(item)
-        if item.cache_key and repository.get_cache_entry(session, ctx.owner_id, item.cache_key) is None:
-            repository.add(session, NodeCacheEntry(
-                owner_id=ctx.owner_id, cache_key=item.cache_key, endpoint_id=spec.type, outputs=outputs,
+        if item.cache_key:
+            repository.add_cache_entry(
+                session, owner_id=ctx.owner_id, cache_key=item.cache_key, endpoint_id=spec.type, outputs=outputs,
                 asset_ids=asset_ids, source_run_id=ctx.run_id, source_node_id=ctx.node_id,
-            ))
+            )
         for draft in deferred_drafts:
             draft.node_id = ctx.node_id
             draft.item_index = ctx.item_index

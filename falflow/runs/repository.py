@@ -6,17 +6,25 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
+from falflow.kit.timeutil import utcnow
 from falflow.runs.models import NodeCacheEntry, Run, RunEvent, RunNode, RunNodeItem
 
 
 def add(session: Session, row: Any) -> None:
     session.add(row)
     session.flush()
+
+
+def insert_nodes(session: Session, run_id: uuid.UUID, nodes: list[dict[str, Any]]) -> None:
+    """Insert a new run's nodes with one Core statement; every dict sets the same columns."""
+    if nodes:
+        session.execute(insert(RunNode.__table__), [{"run_id": run_id, "cost_credits": 0, **node} for node in nodes])
 
 
 def get_run(session: Session, run_id: uuid.UUID) -> Run | None:
@@ -74,6 +82,16 @@ def get_item(session: Session, run_id: uuid.UUID, node_id: str, item_index: int)
     return session.exec(statement).first()
 
 
+def update_item(session: Session, run_id: uuid.UUID, node_id: str, item_index: int, values: dict[str, Any]) -> None:
+    """Set columns of one item with a Core UPDATE; an item loaded in the session is not refreshed."""
+    items = RunNodeItem.__table__.c  # type: ignore[attr-defined]
+    session.execute(
+        update(RunNodeItem.__table__)
+        .where(items.run_id == run_id, items.node_id == node_id, items.item_index == item_index)
+        .values(**values)
+    )
+
+
 def get_node(session: Session, run_id: uuid.UUID, node_id: str) -> RunNode | None:
     statement = select(RunNode).where(RunNode.run_id == run_id, RunNode.node_id == node_id).execution_options(populate_existing=True)
     return session.exec(statement).first()
@@ -101,6 +119,14 @@ def events_after(session: Session, run_id: uuid.UUID, after: int, limit: int) ->
         select(RunEvent).where(RunEvent.run_id == run_id, RunEvent.seq > after).order_by(col(RunEvent.seq)).limit(limit)
     )
     return list(session.exec(statement))
+
+
+def add_cache_entry(session: Session, **values: Any) -> None:
+    """Remember a node's outputs under its cache key, unless the owner already has an entry for it."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(
+        dialect.insert(NodeCacheEntry.__table__).values(created_at=utcnow(), **values).on_conflict_do_nothing()
+    )
 
 
 def get_cache_entry(session: Session, owner_id: uuid.UUID, cache_key: str) -> NodeCacheEntry | None:

@@ -88,6 +88,7 @@ def start_run(
     estimate = estimate_workflow(document, catalog, margin_bps=margin_bps)
     amount = sum(estimate.nodes[node_id].credits for node_id in plan.order)
 
+    hold = ledger.reserve_credits(session, user_id=owner_id, run_id=run_id, amount=amount)
     run = Run(
         id=run_id,
         owner_id=owner_id,
@@ -98,22 +99,18 @@ def start_run(
         mode=mode,
         estimated_credits=amount,
         request_key=request_key,
+        reservation_id=hold.id,
     )
     repository.add(session, run)
-    reservation = ledger.reserve_credits(session, user_id=owner_id, run_id=run_id, amount=amount)
-    run.reservation_id = reservation.id
     node_map = document.node_map()
-    for node_id in plan.order:
-        repository.add(session, RunNode(run_id=run_id, node_id=node_id, node_type=node_map[node_id].type))
-    for node_id, source in reused.items():
-        repository.add(
-            session,
-            RunNode(
-                run_id=run_id, node_id=node_id, node_type=node_map[node_id].type, status="reused",
-                outputs=source.outputs, batch_count=source.batch_count, reused_from_run_id=source.run_id,
-            ),
-        )
-    session.add(run)
+    repository.insert_nodes(session, run_id, [
+        {"node_id": node_id, "node_type": node_map[node_id].type, "status": "pending"} for node_id in plan.order
+    ])
+    repository.insert_nodes(session, run_id, [
+        {"node_id": node_id, "node_type": node_map[node_id].type, "status": "reused", "outputs": source.outputs,
+         "batch_count": source.batch_count, "reused_from_run_id": source.run_id}
+        for node_id, source in reused.items()
+    ])
     append_events(session, run_id, [EventDraft("run.status", data={"status": "queued", "estimated_credits": amount,
                                                                     "node_ids": list(plan.order)})])
     logger.info("run.created", extra={"run_id": str(run_id), "user_id": str(owner_id), "estimated_credits": amount})

@@ -1,4 +1,4 @@
-"""The run event log: gapless numbering and the counter of a run loaded in the same session."""
+"""Rows the engine writes with Core statements: event numbers, the counter of a loaded run, the node cache."""
 
 from __future__ import annotations
 
@@ -37,3 +37,26 @@ def test_loaded_run_sees_new_counter(engine_client: TestClient, engine_env: AppC
     assert [event.seq for event in events] == [before, before + 1, before + 2]
     assert [event.type for event in events[1:]] == ["test.first", "test.second"]
     assert events[2].node_id == "prompt"
+
+
+def test_cache_entry_keeps_the_first_outputs(engine_client: TestClient, engine_env: AppContext) -> None:
+    """Two items with one cache key (such as a run and its retry) leave one entry, the first."""
+    headers = sign_up(engine_client)["headers"]
+    document = {"nodes": [text_node("prompt", "a quiet harbour")], "edges": []}
+    run_id = uuid.UUID(start_run(engine_client, headers, create_workflow(engine_client, headers, document)))
+    assert wait_for_run(engine_client, headers, str(run_id))["status"] == "succeeded"
+    with engine_env.database.read_session() as session:
+        run = repository.get_run(session, run_id)
+        assert run is not None
+        owner_id = run.owner_id
+
+    for outputs in ({"images": ["first"]}, {"images": ["second"]}):
+        with engine_env.database.write_session() as session:
+            repository.add_cache_entry(
+                session, owner_id=owner_id, cache_key="k" * 64, endpoint_id="fal-ai/flux/schnell", outputs=outputs,
+                asset_ids=[], source_run_id=run_id, source_node_id="prompt",
+            )
+    with engine_env.database.read_session() as session:
+        entry = repository.get_cache_entry(session, owner_id, "k" * 64)
+    assert entry is not None
+    assert entry.outputs == {"images": ["first"]}
