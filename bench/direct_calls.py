@@ -10,11 +10,11 @@ from falflow.integrations.fal import FalGateway
 
 
 async def call_endpoint(gateway: FalGateway, endpoint_id: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    """Submit, poll the status until it completes, then fetch the result: what the engine does per node."""
+    """Submit, follow the status until it completes, then fetch the result: what the engine does per node."""
     submitted = await gateway.submit(endpoint_id, arguments)
     async for _status in gateway.watch(endpoint_id, submitted.request_id):
         pass
-    return await gateway.result(endpoint_id, submitted.request_id)
+    return await gateway.result(endpoint_id, submitted.request_id, completed=True)
 
 
 async def run_direct_chain(gateway: FalGateway, nodes: int, *, seed: int) -> float:

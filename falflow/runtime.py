@@ -50,7 +50,7 @@ def _fal_gateway_factory(context: AppContext, sandbox_url: str | None):  # type:
     key = settings.fal_key.get_secret_value() if settings.fal_key else None
     config = FalGatewayConfig(
         key=key, sandbox_url=sandbox_url, poll_interval=settings.fal_poll_interval_seconds,
-        poll_max_interval=settings.fal_poll_max_interval_seconds,
+        poll_max_interval=settings.fal_poll_max_interval_seconds, status_stream=settings.fal_status_stream,
     )
     return lambda: FalGateway(config)
 

@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     fal_poll_max_interval_seconds: float = Field(
         2.0, gt=0, description="Maximum pause between two status polls, in seconds; a running request is polled every tenth of its age up to this."
     )
+    fal_status_stream: bool = Field(
+        True,
+        description="Follow fal requests over fal's status stream (server-sent events), which reports each change "
+        "at once with one request; falflow polls instead whenever the stream fails or stays silent.",
+    )
     fal_platform_url: str = Field(
         "https://api.fal.ai", description="Origin of fal's Platform API (model metadata and prices), without /v1."
     )

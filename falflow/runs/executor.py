@@ -255,7 +255,7 @@ async def _run_fal_item(services: RunServices, ctx: ItemContext, spec: NodeSpec)
             remaining = services.node_timeout_seconds - (time.monotonic() - started)
             async with asyncio.timeout(max(remaining, 0.001)):
                 await _follow(services, ctx, endpoint_id, request_id)
-                result = await gateway.result(endpoint_id, request_id)
+                result = await gateway.result(endpoint_id, request_id, completed=True)
             break
         except RunCancelledError:
             raise

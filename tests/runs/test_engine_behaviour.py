@@ -345,3 +345,31 @@ def test_parallel_run_on_two_threads(
     assert run["status"] == "succeeded"
     assert len(standin_requests(fal_standin)) == 6
     assert 1 <= len(engine_threads) <= 2
+
+
+@pytest.mark.parametrize(("stream", "expected_streams"), [("true", 1), ("false", 0)])
+def test_status_stream_replaces_polls(
+    engine_env: AppContext, fal_standin: RunningStandin, monkeypatch: pytest.MonkeyPatch, stream: str,
+    expected_streams: int,
+) -> None:
+    """The engine follows each request over one status stream, or polls when the stream is switched off."""
+    from falflow.api import create_standalone_app
+
+    monkeypatch.setenv("FALFLOW_FAL_STATUS_STREAM", stream)
+    reset_context()
+    configure_standin(fal_standin, timing=Timing(queue_seconds=0.05, run_seconds=0.3, log_count=3))
+    with TestClient(create_standalone_app(), base_url="http://localhost:3000") as client:
+        headers = sign_up(client)["headers"]
+        run_id = start_run(client, headers, create_workflow(client, headers, FLUX_UPSCALE))
+        run = wait_for_run(client, headers, run_id)
+        logs = [e["data"]["message"] for e in _events(client, headers, run_id) if e["type"] == "item.log"]
+    assert run["status"] == "succeeded"
+    requests = standin_requests(fal_standin)
+    assert len(requests) == 2
+    assert [r["status_streams"] for r in requests] == [expected_streams] * 2
+    polls = [r["status_polls"] for r in requests]
+    if expected_streams:
+        assert polls == [0, 0]
+    else:
+        assert min(polls) > 0
+    assert logs.count("step 3/3") == 2

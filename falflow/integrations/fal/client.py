@@ -24,6 +24,7 @@ overrides rely on private names of fal-client 1.0.3; upgrading the SDK means rec
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Collection, Mapping
@@ -275,17 +276,35 @@ class FalGateway:
         poll_interval: float | None = None,
         logs_seen: int = 0,
     ) -> AsyncIterator[FalStatus]:
-        """Poll a request and yield each change until it completes; the completed status is always yielded.
+        """Follow a request and yield each change until it completes; the completed status is always yielded.
 
         A change is a new state, a new queue position or new log lines. Each yielded status carries only
         the log lines not yielded before. To resume after an error, pass the last ``logs_seen``.
-        Up to ``watch_retry_limit`` transient failures in a row are retried with exponential backoff.
-        Polls start ``poll_interval`` apart and spread out as the request ages (see ``poll_delay``).
+
+        With ``status_stream`` set, the gateway reads fal's status stream (server-sent events), which
+        reports each change as it happens with one request. If the stream fails, ends early or stays
+        silent past ``stream_idle_timeout``, the gateway polls instead. Up to ``watch_retry_limit``
+        transient poll failures in a row are retried with exponential backoff. Polls start
+        ``poll_interval`` apart and spread out as the request ages (see ``poll_delay``).
         """
+        changes = _ChangeFilter(logs_seen)
+        if self._config.status_stream:
+            try:
+                async for status in self._stream_statuses(endpoint_id, request_id):
+                    change = changes.take(status)
+                    if change is not None:
+                        yield change
+                    if status.is_completed:
+                        return
+                reason = "the stream ended before the request completed"
+            except FalError as exc:
+                reason = str(exc)
+            logger.info(
+                "fal.status.stream_failed",
+                extra={"endpoint_id": endpoint_id, "request_id": request_id, "error": reason[:300]},
+            )
         interval = poll_interval if poll_interval is not None else self._config.poll_interval
         started = asyncio.get_running_loop().time()
-        seen = logs_seen
-        last_position: tuple[FalRequestState, int | None] | None = None
         failures = 0
         while True:
             try:
@@ -302,26 +321,54 @@ class FalGateway:
                 await asyncio.sleep(delay)
                 continue
             failures = 0
-            new_logs = status.logs[seen:]
-            seen = max(seen, len(status.logs))
-            position = (status.state, status.queue_position)
-            if new_logs or position != last_position or status.is_completed:
-                yield replace(status, logs=new_logs, logs_seen=seen)
-                last_position = position
+            change = changes.take(status)
+            if change is not None:
+                yield change
             if status.is_completed:
                 return
             await asyncio.sleep(poll_delay(self._config, interval, asyncio.get_running_loop().time() - started))
 
-    async def result(self, endpoint_id: str, request_id: str) -> dict[str, Any]:
-        """Return the output JSON of a request, waiting for it to complete first.
+    async def _stream_statuses(self, endpoint_id: str, request_id: str) -> AsyncIterator[FalStatus]:
+        """Yield every status that fal's status stream sends; raise ``FalError`` when the stream fails."""
+        # NOTE: only the stand-in, which follows fal's documented stream format, has served this here.
+        # fal-js made its stream opt-in after reports that polling was more reliable, hence the fallback.
+        _check_ids(endpoint_id, request_id)
+        try:
+            handle = await self._sdk.get_handle(endpoint_id, request_id)
+            timeout = httpx.Timeout(self._config.request_timeout, read=self._config.stream_idle_timeout)
+            async with handle.client.stream(
+                "GET", f"{handle.status_url}/stream", params={"logs": "1"}, timeout=timeout
+            ) as response:
+                if response.status_code != 200:
+                    await response.aread()
+                    raise error_from_response(
+                        response.status_code, decode_body(response.content), dict(response.headers), operation="status"
+                    )
+                async for data in _sse_data(response.aiter_lines()):
+                    yield _to_fal_status(endpoint_id, request_id, handle._parse_status(json.loads(data)))
+        except _SDK_ERRORS as exc:
+            raise _translate(exc, operation="status", endpoint_id=endpoint_id, request_id=request_id) from exc
 
-        A request that failed in the model raises here (``FalValidationError`` for rejected input), because
-        fal reports failures only on the result. The wait has no deadline: bound it with ``asyncio.timeout``.
+    async def result(self, endpoint_id: str, request_id: str, *, completed: bool = False) -> dict[str, Any]:
+        """Return the output JSON of a request, waiting for it to complete first unless ``completed`` is set.
+
+        Pass ``completed=True`` once ``watch`` has yielded the completed status: the output is then
+        fetched at once, without fal-client's status poll before it. A request that failed in the model
+        raises here (``FalValidationError`` for rejected input), because fal reports failures only on the
+        result. The wait has no deadline: bound it with ``asyncio.timeout``.
         """
         _check_ids(endpoint_id, request_id)
         try:
             handle = await self._sdk.get_handle(endpoint_id, request_id)
-            output = await handle.get(interval=self._config.poll_interval)
+            if completed:
+                # The same call as the end of `AsyncRequestHandle.get` in fal-client 1.0.3.
+                response = await fal_sdk._async_maybe_retry_request(
+                    handle.client, "GET", handle.response_url, timeout=fal_sdk.QUEUE_POLL_TIMEOUT
+                )
+                fal_sdk._raise_for_status(response)
+                output = response.json()
+            else:
+                output = await handle.get(interval=self._config.poll_interval)
         except _SDK_ERRORS as exc:
             raise _translate(exc, operation="result", endpoint_id=endpoint_id, request_id=request_id) from exc
         if not isinstance(output, dict):
@@ -378,6 +425,37 @@ class FalGateway:
             sandbox_url=self._config.sandbox_url,
             timeout=self._config.request_timeout,
         )
+
+
+class _ChangeFilter:
+    """Turn a sequence of full statuses into changes that carry only new log lines."""
+
+    def __init__(self, logs_seen: int) -> None:
+        self._seen = logs_seen
+        self._last: tuple[FalRequestState, int | None] | None = None
+
+    def take(self, status: FalStatus) -> FalStatus | None:
+        new_logs = status.logs[self._seen:]
+        self._seen = max(self._seen, len(status.logs))
+        position = (status.state, status.queue_position)
+        if not new_logs and position == self._last and not status.is_completed:
+            return None
+        self._last = position
+        return replace(status, logs=new_logs, logs_seen=self._seen)
+
+
+async def _sse_data(lines: AsyncIterator[str]) -> AsyncIterator[str]:
+    """Yield the data of each server-sent event; comment lines (keep-alives) are skipped."""
+    data: list[str] = []
+    async for line in lines:
+        if not line:
+            if data:
+                yield "\n".join(data)
+                data = []
+        elif line.startswith("data:"):
+            data.append(line[5:].removeprefix(" "))
+    if data:
+        yield "\n".join(data)
 
 
 def _check_endpoint_id(endpoint_id: str) -> None:

@@ -23,7 +23,9 @@ class FalGatewayConfig:
     ``poll_max_interval``, so a long video job costs tens of polls rather than thousands. ``request_timeout``
     bounds submit and upload calls, and ``start_timeout`` (optional) makes fal drop a request that has not
     started in time. ``watch_retry_limit`` is the number of transient status failures in a row that
-    ``watch`` retries before raising.
+    ``watch`` retries before raising. With ``status_stream`` set, ``watch`` reads fal's status stream
+    and polls only when the stream fails or sends nothing (not even a keep-alive) for
+    ``stream_idle_timeout``.
     """
 
     key: str | None = field(default=None, repr=False)
@@ -34,6 +36,8 @@ class FalGatewayConfig:
     request_timeout: float = 60.0
     start_timeout: float | None = None
     watch_retry_limit: int = 5
+    status_stream: bool = False
+    stream_idle_timeout: float = 45.0
 
     def __post_init__(self) -> None:
         if self.poll_interval <= 0:
@@ -48,6 +52,8 @@ class FalGatewayConfig:
             raise FalConfigError(
                 f"start_timeout must be more than {_MIN_START_TIMEOUT_SECONDS:g} s or None, got {self.start_timeout!r}."
             )
+        if self.stream_idle_timeout <= 0:
+            raise FalConfigError(f"stream_idle_timeout must be positive seconds, got {self.stream_idle_timeout!r}.")
         if self.watch_retry_limit < 0:
             raise FalConfigError(f"watch_retry_limit must be 0 or more, got {self.watch_retry_limit!r}.")
         if self.sandbox_url is not None:

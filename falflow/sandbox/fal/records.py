@@ -105,6 +105,11 @@ class RequestRecord:
     logs: list[dict[str, Any]] = field(default_factory=list)
     outcome: Outcome | None = None
     task: asyncio.Task[None] | None = field(default=None, repr=False)
+    # How often the request's status was polled or streamed, so tests can tell the two apart.
+    status_polls: int = 0
+    status_streams: int = 0
+    # One event per open status stream, set on every change of this request.
+    watchers: set[asyncio.Event] = field(default_factory=set, repr=False)
 
     @property
     def request_url(self) -> str:
@@ -117,6 +122,7 @@ class RequestRecord:
     def mark_started(self) -> None:
         self.state = QueueState.IN_PROGRESS
         self.started_at = time.time()
+        self.wake_watchers()
 
     def add_log(self, message: str, level: str = "INFO") -> None:
         self.logs.append(
@@ -128,8 +134,15 @@ class RequestRecord:
                 "labels": {},
             }
         )
+        self.wake_watchers()
 
     def complete(self, outcome: Outcome) -> None:
         self.outcome = outcome
         self.state = QueueState.COMPLETED
         self.completed_at = time.time()
+        self.wake_watchers()
+
+    def wake_watchers(self) -> None:
+        """Wake every open status stream of this request; each one then reads the current status."""
+        for watcher in self.watchers:
+            watcher.set()

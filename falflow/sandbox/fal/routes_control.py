@@ -103,4 +103,6 @@ def _describe(state: StandinState, record: RequestRecord) -> dict[str, Any]:
         "created_at": record.created_at,
         "started_at": record.started_at,
         "completed_at": record.completed_at,
+        "status_polls": record.status_polls,
+        "status_streams": record.status_streams,
     }

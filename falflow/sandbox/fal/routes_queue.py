@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -28,7 +27,6 @@ from falflow.sandbox.fal.state import StandinState
 REQUEST_ID_HEADER = "x-fal-request-id"
 # fal sends an SSE comment about every 15 s to keep idle status streams open.
 _STREAM_KEEPALIVE_SECONDS = 15.0
-_STREAM_POLL_SECONDS = 0.05
 
 
 def build_queue_router(state: StandinState) -> APIRouter:
@@ -42,6 +40,10 @@ def build_queue_router(state: StandinState) -> APIRouter:
         record = _find(state, app, request_id)
         if isinstance(record, Response):
             return record
+        faults = state.config.faults_for(record.endpoint_id)
+        if state.faults.take(FaultKind.STATUS_RATE_LIMIT, record.endpoint_id, faults.rate_limit_status):
+            return _rate_limited(faults.retry_after_seconds, record.request_id)
+        record.status_streams += 1
         with_logs = parse_logs_flag(request.query_params.get("logs"))
         return StreamingResponse(
             _status_events(state, record, with_logs),
@@ -60,6 +62,7 @@ def build_queue_router(state: StandinState) -> APIRouter:
         faults = state.config.faults_for(record.endpoint_id)
         if state.faults.take(FaultKind.STATUS_RATE_LIMIT, record.endpoint_id, faults.rate_limit_status):
             return _rate_limited(faults.retry_after_seconds, record.request_id)
+        record.status_polls += 1
         body = status_body(
             record, state.queue.queue_position(record), with_logs=parse_logs_flag(request.query_params.get("logs"))
         )
@@ -126,21 +129,29 @@ def build_queue_router(state: StandinState) -> APIRouter:
 
 
 async def _status_events(state: StandinState, record: RequestRecord, with_logs: bool) -> AsyncIterator[str]:
-    """Yield an SSE event per status change and a keep-alive comment when idle; stop after COMPLETED."""
-    last: dict[str, Any] | None = None
-    last_sent = time.monotonic()
-    while True:
-        body = status_body(record, state.queue.queue_position(record), with_logs=with_logs)
-        if body != last:
-            yield f"data: {json.dumps(body)}\n\n"
-            last = body
-            last_sent = time.monotonic()
-        if record.is_completed:
-            return
-        if time.monotonic() - last_sent >= _STREAM_KEEPALIVE_SECONDS:
-            yield ": ping\n\n"
-            last_sent = time.monotonic()
-        await asyncio.sleep(_STREAM_POLL_SECONDS)
+    """Yield an SSE event per status change and a keep-alive comment when idle; stop after COMPLETED.
+
+    The request wakes the stream on each change of its own, and the queue wakes the streams of
+    waiting requests when one starts, because their positions move then.
+    """
+    changed = asyncio.Event()
+    record.watchers.add(changed)
+    try:
+        last: dict[str, Any] | None = None
+        while True:
+            changed.clear()
+            body = status_body(record, state.queue.queue_position(record), with_logs=with_logs)
+            if body != last:
+                yield f"data: {json.dumps(body)}\n\n"
+                last = body
+            if record.is_completed:
+                return
+            try:
+                await asyncio.wait_for(changed.wait(), _STREAM_KEEPALIVE_SECONDS)
+            except TimeoutError:
+                yield ": ping\n\n"
+    finally:
+        record.watchers.discard(changed)
 
 
 def _find(state: StandinState, app: str, request_id: str) -> RequestRecord | Response:

@@ -127,6 +127,12 @@ class QueueSimulator:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
+    def _wake_queued(self) -> None:
+        """Wake the status streams of queued requests, whose positions move when one leaves the queue."""
+        for other in self._records.values():
+            if other.state is QueueState.IN_QUEUE and other.watchers:
+                other.wake_watchers()
+
     def _forget_oldest_completed(self) -> None:
         excess = len(self._records) - MAX_RECORDS
         if excess <= 0:
@@ -141,13 +147,17 @@ class QueueSimulator:
             await self._acquire_slot()
             try:
                 record.mark_started()
+                self._wake_queued()
                 record.add_log(f"Starting {record.endpoint_id} in the falflow sandbox; no model runs here")
                 record.complete(await self._execute(record, schema, fault_seed))
             finally:
                 await self._release_slot()
         except asyncio.CancelledError:
             if not record.is_completed:
+                was_queued = record.state is QueueState.IN_QUEUE
                 record.complete(cancelled_outcome())
+                if was_queued:
+                    self._wake_queued()
                 logger.info(
                     "fal_standin.request.cancelled",
                     extra={"endpoint_id": record.endpoint_id, "request_id": record.request_id},
