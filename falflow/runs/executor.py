@@ -135,14 +135,22 @@ def _walk(value: Any) -> list[Any]:
 
 
 def _record(services: RunServices, ctx: ItemContext, drafts: list[EventDraft], **changes: Any) -> RunNodeItem:
-    """Apply `changes` to the item and append `drafts` in one transaction, then wake listeners.
-
-    Besides this executor, only the planner writes an item (it cancels items not yet sent), so
-    one UPDATE applies the changes and the in-memory copy takes the same values without a read.
-    """
+    """Apply `changes` to the item and append `drafts` in one transaction, then wake listeners."""
     deferred_drafts, deferred_changes = ctx.take_deferred()
     drafts = deferred_drafts + drafts
     changes = {**deferred_changes, **changes}
+    _write(services, ctx, drafts, changes)
+    for name, value in changes.items():
+        setattr(ctx.item, name, value)
+    return ctx.item
+
+
+def _write(services: RunServices, ctx: ItemContext, drafts: list[EventDraft], changes: dict[str, Any]) -> None:
+    """Store item changes and events in one transaction, then wake listeners.
+
+    Besides this executor, only the planner writes an item (it cancels items not yet sent), so
+    one UPDATE applies the changes without reading the row first.
+    """
     with services.context.database.write_session() as session:
         if changes:
             repository.update_item(session, ctx.run_id, ctx.node_id, ctx.item_index, changes)
@@ -151,9 +159,43 @@ def _record(services: RunServices, ctx: ItemContext, drafts: list[EventDraft], *
             draft.item_index = ctx.item_index
         append_events(session, ctx.run_id, drafts)
     event_bus.notify(ctx.run_id)
-    for name, value in changes.items():
-        setattr(ctx.item, name, value)
-    return ctx.item
+
+
+class _StatusWriter:
+    """Background writer of an item's status changes (queue position, state, log lines, progress).
+
+    The watch loop goes on while a write runs, and changes that arrive during a write go into
+    the next one, so a burst of log lines costs one transaction.
+    """
+
+    def __init__(self, services: RunServices, ctx: ItemContext) -> None:
+        self._services = services
+        self._ctx = ctx
+        self._drafts: list[EventDraft] = []
+        self._changes: dict[str, Any] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, drafts: list[EventDraft], changes: dict[str, Any]) -> None:
+        if not drafts and not changes:
+            return
+        self._drafts.extend(drafts)
+        self._changes.update(changes)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        while self._drafts or self._changes:
+            drafts, changes = self._drafts, self._changes
+            self._drafts, self._changes = [], {}
+            await asyncio.to_thread(_write, self._services, self._ctx, drafts, changes)
+
+    async def flush(self) -> None:
+        """Wait until every change is stored; a failed write raises here."""
+        while self._task is not None:
+            task = self._task
+            await task
+            if task is self._task:
+                self._task = None
 
 
 def _run_is_cancelled(services: RunServices, run_id: uuid.UUID) -> bool:
@@ -294,33 +336,37 @@ def _error_message(exc: FalError, tries: int) -> str:
 
 
 async def _follow(services: RunServices, ctx: ItemContext, endpoint_id: str, request_id: str) -> None:
-    """Record queue positions, log lines and progress until fal reports the request completed."""
+    """Record queue positions, log lines and progress until fal reports the request completed.
+
+    The completed status's own changes are kept for the item's final transaction.
+    """
     gateway = services.gateway()
+    writer = _StatusWriter(services, ctx)
     last_check = time.monotonic()
-    while True:
-        try:
-            async for status in gateway.watch(endpoint_id, request_id):
-                if status.is_completed:
-                    _record_status(services, ctx, status)  # deferred to the final transaction; no I/O
-                    return
-                await asyncio.to_thread(_record_status, services, ctx, status)
-                if time.monotonic() - last_check >= services.cancel_check_seconds or ctx.run_id in services.cancelled_runs:
-                    last_check = time.monotonic()
-                    if await asyncio.to_thread(_run_is_cancelled, services, ctx.run_id):
-                        raise RunCancelledError
-            return
-        except FalRetryableError:
-            # Polling failed past the gateway's own retries; the request itself may be fine.
-            await asyncio.sleep(services.retry_base_seconds)
-
-
-def _record_status(services: RunServices, ctx: ItemContext, status: FalStatus) -> None:
-    drafts, changes = _status_changes(ctx, status)
-    if status.is_completed:
-        ctx.deferred_drafts.extend(drafts)
-        ctx.deferred_changes.update(changes)
-    elif drafts or changes:
-        _record(services, ctx, drafts, **changes)
+    logs_seen = 0
+    try:
+        while True:
+            try:
+                async for status in gateway.watch(endpoint_id, request_id, logs_seen=logs_seen):
+                    logs_seen = status.logs_seen
+                    drafts, changes = _status_changes(ctx, status)
+                    for name, value in changes.items():
+                        setattr(ctx.item, name, value)
+                    if status.is_completed:
+                        ctx.deferred_drafts.extend(drafts)
+                        ctx.deferred_changes.update(changes)
+                        return
+                    writer.add(drafts, changes)
+                    if time.monotonic() - last_check >= services.cancel_check_seconds or ctx.run_id in services.cancelled_runs:
+                        last_check = time.monotonic()
+                        if await asyncio.to_thread(_run_is_cancelled, services, ctx.run_id):
+                            raise RunCancelledError
+                return
+            except FalRetryableError:
+                # Following failed past the gateway's own retries; the request itself may be fine.
+                await asyncio.sleep(services.retry_base_seconds)
+    finally:
+        await writer.flush()
 
 
 def _status_changes(ctx: ItemContext, status: FalStatus) -> tuple[list[EventDraft], dict[str, Any]]:
