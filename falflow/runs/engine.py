@@ -1,14 +1,15 @@
 """The durable run engine, built on DBOS Transact.
 
-A run is a DBOS workflow (`falflow.run`, id = run id) that plans the first ready nodes, and
-every batch item of a fal node is a DBOS workflow of its own (`falflow.run.item`, id =
-`<run id>:<node id>:<item>`) with one checkpointed step: execute the item, then advance the
-run (start what became ready, settle the run when everything is terminal). A successful item
-advances the run in the same transaction that records its success. DBOS records each finished
-step, so after a crash or `kill -9` a restarted process resumes every unfinished workflow at
-its first unfinished step; the step itself is idempotent through the item row (see
-falflow.runs.executor), so running it again re-attaches or only advances. Workflow ids are
-deterministic, so starting one twice attaches to the first.
+A run is a DBOS workflow (`falflow.run`, id = run id) that plans the first ready nodes. Each
+batch item runs as one checkpointed step: execute the item, then advance the run (hand out
+what became ready, settle the run when everything is terminal). A successful item advances the
+run in the same transaction that records its success. The advance hands new items to the
+workflow that made it: that workflow runs one of them as its next step and starts the others
+as child workflows (`falflow.run.item`, id = `<run id>:<node id>:<item>`), so a chain runs in
+one workflow. DBOS records each finished step, so after a crash or `kill -9` a restarted process
+resumes every unfinished workflow at its first unfinished step. The step itself is idempotent
+through the item row (see falflow.runs.executor), and a repeated advance hands the workflow the
+same items again. Workflow ids are deterministic, so starting one twice attaches to the first.
 
 Callers see only `RunEngine`: `launch`, `start`, `cancel` and `shutdown`. It has three roles:
 `embedded` (the default: the web process runs everything), `worker` (`python -m falflow.worker`:
@@ -51,13 +52,21 @@ def item_workflow_id(run_id: str, node_id: str, item_index: int) -> str:
 
 
 def _decision(decision: planner.Advance) -> dict[str, Any]:
-    return {"start": [[node_id, index] for node_id, index in decision.start], "finished": decision.finished}
+    return {
+        "start": [[node_id, index] for node_id, index in decision.start],
+        "inline": list(decision.inline) if decision.inline is not None else None,
+        "finished": decision.finished,
+    }
 
 
-def _advance(run_id: uuid.UUID) -> dict[str, Any]:
+# The owner of items handed out outside any workflow (restart, cancel): they start as child workflows.
+ENGINE_OWNER = "engine"
+
+
+def _advance(run_id: uuid.UUID, owner: str = ENGINE_OWNER) -> dict[str, Any]:
     services = get_run_services()
     with services.context.database.write_session() as session:
-        decision = planner.advance_run(session, run_id, services.catalog)
+        decision = planner.advance_run(session, run_id, services.catalog, owner=owner, inline=owner != ENGINE_OWNER)
     event_bus.notify(run_id)
     return _decision(decision)
 
@@ -70,16 +79,16 @@ STEP_RETRIES = {"retries_allowed": True, "max_attempts": 6, "interval_seconds": 
 
 @DBOS.step(name="falflow.run.advance", **STEP_RETRIES)
 async def advance_step(run_id: str) -> dict[str, Any]:
-    return await asyncio.to_thread(_advance, uuid.UUID(run_id))
+    return await asyncio.to_thread(_advance, uuid.UUID(run_id), run_id)
 
 
 @DBOS.step(name="falflow.run.item.execute", **STEP_RETRIES)
-async def execute_step(run_id: str, node_id: str, item_index: int) -> dict[str, Any]:
-    outcome = await execute_item(uuid.UUID(run_id), node_id, item_index)
+async def execute_step(run_id: str, node_id: str, item_index: int, owner: str) -> dict[str, Any]:
+    outcome = await execute_item(uuid.UUID(run_id), node_id, item_index, owner)
     if outcome.advance is not None:
         decision = _decision(outcome.advance)
     else:
-        decision = await asyncio.to_thread(_advance, uuid.UUID(run_id))
+        decision = await asyncio.to_thread(_advance, uuid.UUID(run_id), owner)
     return {"status": outcome.status, **decision}
 
 
@@ -97,16 +106,30 @@ async def _dispatch(run_id: str, decision: dict[str, Any]) -> None:
                 await DBOS.start_workflow_async(item_workflow, run_id, node_id, item_index)
 
 
+async def _carry_on(run_id: str, owner: str, decision: dict[str, Any]) -> None:
+    """Start the child items of each decision, and run its inline item as this workflow's next step.
+
+    The loop depends only on recorded step outputs, so a recovered workflow takes the same path.
+    """
+    while True:
+        await _dispatch(run_id, decision)
+        inline = decision.get("inline")
+        if inline is None:
+            return
+        decision = await execute_step(run_id, inline[0], inline[1], owner)
+
+
 @DBOS.workflow(name=RUN_WORKFLOW)
 async def run_workflow(run_id: str) -> None:
     decision = await advance_step(run_id)
-    await _dispatch(run_id, decision)
+    await _carry_on(run_id, run_id, decision)
 
 
 @DBOS.workflow(name=ITEM_WORKFLOW)
 async def item_workflow(run_id: str, node_id: str, item_index: int) -> str:
-    decision = await execute_step(run_id, node_id, item_index)
-    await _dispatch(run_id, decision)
+    owner = item_workflow_id(run_id, node_id, item_index)
+    decision = await execute_step(run_id, node_id, item_index, owner)
+    await _carry_on(run_id, owner, decision)
     return str(decision["status"])
 
 
@@ -152,7 +175,7 @@ def dbos_config(
         "log_level": "WARNING",
         # NOTE: a process resumes only workflows of its own version, so runs in flight when this
         # changes stay `running` until cancelled (docs/deploy.md). Change it with the steps.
-        "application_version": "falflow-2",
+        "application_version": "falflow-3",
         "notification_listener_polling_interval_sec": 0.1,
         "max_executor_threads": threads,
     }

@@ -77,9 +77,11 @@ class ItemContext:
     run_status: RunStatus
     item: RunNodeItem
     url_assets: dict[str, Asset]
+    # The engine workflow running this item, which acts on the run's advance.
+    workflow_owner: str
     advance: planner.Advance | None = None
-    # What the completed status reported (its last log lines), written with the item's final
-    # transaction instead of one of its own.
+    # Changes written with the item's next write instead of a transaction of their own: the
+    # pick-up time, and what the completed status reported (its last log lines).
     deferred_drafts: list[EventDraft] = field(default_factory=list)
     deferred_changes: dict[str, Any] = field(default_factory=dict)
 
@@ -89,22 +91,23 @@ class ItemContext:
         return drafts, changes
 
 
-def _load(services: RunServices, run_id: uuid.UUID, node_id: str, item_index: int) -> ItemContext | None:
-    with services.context.database.write_session() as session:
+def _load(services: RunServices, run_id: uuid.UUID, node_id: str, item_index: int, owner: str) -> ItemContext | None:
+    """Read the item and what it needs; a read only, because the item's next write records the pick-up time."""
+    with services.context.database.read_session() as session:
         run = repository.get_run(session, run_id)
         item = repository.get_item(session, run_id, node_id, item_index)
         node = repository.get_node(session, run_id, node_id)
         if run is None or item is None or node is None:
             return None
-        if item.dispatched_at is None:
-            item.dispatched_at = utcnow()
-            session.add(item)
         url_assets = _upstream_assets(session, run_id, item.arguments or {})
-        return ItemContext(
-            run_id=run_id, owner_id=run.owner_id, workflow_id=run.workflow_id, node_id=node_id, item_index=item_index,
-            node_type=node.node_type, force=bool(run.options.get("force")), run_status=RunStatus(run.status),
-            item=item, url_assets=url_assets,
-        )
+    ctx = ItemContext(
+        run_id=run_id, owner_id=run.owner_id, workflow_id=run.workflow_id, node_id=node_id, item_index=item_index,
+        node_type=node.node_type, force=bool(run.options.get("force")), run_status=RunStatus(run.status),
+        item=item, url_assets=url_assets, workflow_owner=owner,
+    )
+    if item.dispatched_at is None:
+        ctx.deferred_changes["dispatched_at"] = utcnow()
+    return ctx
 
 
 def _upstream_assets(session: Any, run_id: uuid.UUID, arguments: dict[str, Any]) -> dict[str, Asset]:
@@ -206,10 +209,13 @@ def _run_is_cancelled(services: RunServices, run_id: uuid.UUID) -> bool:
         return run is None or run.status in (RunStatus.CANCELLING, RunStatus.CANCELLED)
 
 
-async def execute_item(run_id: uuid.UUID, node_id: str, item_index: int) -> ItemOutcome:
-    """Bring one item to a terminal status; return that status and the run's advance when it ran here."""
+async def execute_item(run_id: uuid.UUID, node_id: str, item_index: int, owner: str) -> ItemOutcome:
+    """Bring one item to a terminal status; return that status and the run's advance when it ran here.
+
+    `owner` is the engine workflow running the item; the run's advance hands new items to it.
+    """
     services = get_run_services()
-    ctx = await asyncio.to_thread(_load, services, run_id, node_id, item_index)
+    ctx = await asyncio.to_thread(_load, services, run_id, node_id, item_index, owner)
     if ctx is None:
         return ItemOutcome("missing")
     if NodeStatus(ctx.item.status) in NODE_TERMINAL:
@@ -470,7 +476,7 @@ def _finish_success(
             data={"status": "succeeded", "cost_credits": charged, "asset_ids": asset_ids, "outputs": outputs,
                   "fal_request_id": request_id},
         )])
-        ctx.advance = planner.advance_run(session, ctx.run_id, services.catalog)
+        ctx.advance = planner.advance_run(session, ctx.run_id, services.catalog, owner=ctx.workflow_owner, inline=True)
     event_bus.notify(ctx.run_id)
     logger.info("run.node.succeeded", extra={"run_id": str(ctx.run_id), "node_id": ctx.node_id, "cost_credits": charged})
 

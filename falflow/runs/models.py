@@ -89,7 +89,10 @@ class RunNodeItem(SQLModel, table=True):
     error_code: str | None = Field(default=None, max_length=64)
     # True when fal may bill a request that was cancelled while already running.
     may_be_billed: bool = Field(default=False)
-    # Set when the item's engine workflow first runs; until then the planner hands it out again.
+    # The engine workflow that runs the item: `inline:<id>` runs it as its next step, `<id>` starts
+    # it as a child workflow. Set by the planner in the transaction that hands the item out.
+    dispatched_by: str | None = Field(default=None, max_length=300)
+    # Set when the item's executor first loads it.
     dispatched_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     submitted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

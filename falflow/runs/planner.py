@@ -48,7 +48,10 @@ ITEM_UTILITY_TYPES = frozenset({UTIL_IMAGE_INPUT})
 
 @dataclass
 class Advance:
+    """Next work of the caller's engine workflow: items to start as child workflows, and one item to run itself."""
+
     start: list[tuple[str, int]] = field(default_factory=list)
+    inline: tuple[str, int] | None = None
     finished: bool = False
 
 
@@ -81,7 +84,14 @@ def set_run_status(run: Run, status: RunStatus, drafts: list[EventDraft], **data
     drafts.append(EventDraft("run.status", data={"status": status.value, **data}))
 
 
-def advance_run(session: Session, run_id: uuid.UUID, catalog: NodeCatalog) -> Advance:
+def advance_run(session: Session, run_id: uuid.UUID, catalog: NodeCatalog, *, owner: str, inline: bool) -> Advance:
+    """Bring the run forward and hand every queued item that no workflow runs yet to `owner`.
+
+    `owner` is the engine workflow that acts on the result. With `inline`, it runs one new item
+    itself as its next step, which saves a workflow start per node of a chain. The result
+    lists every queued item handed to `owner`, earlier ones included, so a workflow that
+    repeats this step after a crash gets the same work back.
+    """
     run = repository.lock_run(session, run_id)
     if run is None or RunStatus(run.status) in {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED}:
         return Advance(finished=True)
@@ -102,14 +112,7 @@ def advance_run(session: Session, run_id: uuid.UUID, catalog: NodeCatalog) -> Ad
     else:
         _evaluate_ready(session, run, document, plan, nodes, items_by_node, catalog, drafts)
 
-    result = Advance(
-        start=[
-            (item.node_id, item.item_index)
-            for items in items_by_node.values()
-            for item in items
-            if item.status == NodeStatus.QUEUED and item.dispatched_at is None
-        ]
-    )
+    result = _hand_out(items_by_node, owner, inline)
     plan_nodes = [nodes[node_id] for node_id in plan.order if node_id in nodes]
     if all(NodeStatus(node.status) in NODE_TERMINAL for node in plan_nodes):
         _finish(session, run, plan_nodes, drafts)
@@ -118,6 +121,24 @@ def advance_run(session: Session, run_id: uuid.UUID, catalog: NodeCatalog) -> Ad
     session.add(run)
     append_events(session, run_id, drafts)
     return result
+
+
+def _hand_out(items_by_node: dict[str, list[RunNodeItem]], owner: str, inline: bool) -> Advance:
+    queued = sorted(
+        (item for items in items_by_node.values() for item in items if item.status == NodeStatus.QUEUED),
+        key=lambda item: (item.node_id, item.item_index),
+    )
+    inline_owner = f"inline:{owner}"
+    unclaimed = [item for item in queued if item.dispatched_by is None]
+    if inline and unclaimed and not any(item.dispatched_by == inline_owner for item in queued):
+        unclaimed[0].dispatched_by = inline_owner
+        unclaimed = unclaimed[1:]
+    for item in unclaimed:
+        item.dispatched_by = owner
+    return Advance(
+        start=[(item.node_id, item.item_index) for item in queued if item.dispatched_by == owner],
+        inline=next(((item.node_id, item.item_index) for item in queued if item.dispatched_by == inline_owner), None),
+    )
 
 
 def _refresh_from_items(

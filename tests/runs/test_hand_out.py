@@ -1,0 +1,80 @@
+"""The planner hands each queued item to one engine workflow, and again to the same one after a crash."""
+
+from __future__ import annotations
+
+import uuid
+
+from falflow.accounts import service as accounts
+from falflow.billing import ledger
+from falflow.context import AppContext
+from falflow.runs import planner, repository, service
+from falflow.workflows import service as workflows
+from falflow.workflows.endpoints import get_catalog
+from tests.runs.conftest import edge, flux_node, text_node
+
+BRANCHES = {
+    "nodes": [text_node("prompt", "two moons"), flux_node("left", seed=1), flux_node("right", seed=2)],
+    "edges": [edge("prompt", "text", "left", "prompt"), edge("prompt", "text", "right", "prompt")],
+}
+
+
+def start(app_env: AppContext) -> uuid.UUID:
+    with app_env.database.write_session() as session:
+        user = accounts.sign_up(session, f"{uuid.uuid4().hex[:10]}@example.com", "correct horse battery")
+        ledger.open_credit_account(session, user.id, starter_grant=100_000)
+        workflow = workflows.create_workflow(session, user.id, name="branches", document=workflows.parse_document(BRANCHES))
+        run = service.start_run(
+            session, owner_id=user.id, workflow_id=workflow.id, options=service.RunOptions(), catalog=get_catalog(),
+            margin_bps=0, mode="sandbox",
+        )
+        return run.id
+
+
+def advance(app_env: AppContext, run_id: uuid.UUID, owner: str, *, inline: bool = True) -> planner.Advance:
+    with app_env.database.write_session() as session:
+        return planner.advance_run(session, run_id, get_catalog(), owner=owner, inline=inline)
+
+
+def test_first_owner_gets_every_item(app_env: AppContext) -> None:
+    run_id = start(app_env)
+
+    first = advance(app_env, run_id, "workflow-a")
+
+    assert first.inline == ("left", 0)
+    assert first.start == [("right", 0)]
+    with app_env.database.read_session() as session:
+        owners = {item.node_id: item.dispatched_by for item in repository.items_of(session, run_id)}
+    assert owners == {"left": "inline:workflow-a", "right": "workflow-a"}
+
+
+def test_repeated_advance_returns_the_same_work(app_env: AppContext) -> None:
+    """A workflow that repeats its step after a crash gets back the items it was handed."""
+    run_id = start(app_env)
+    first = advance(app_env, run_id, "workflow-a")
+
+    again = advance(app_env, run_id, "workflow-a")
+
+    assert again.inline == first.inline
+    assert again.start == first.start
+
+
+def test_other_owners_get_nothing_twice(app_env: AppContext) -> None:
+    run_id = start(app_env)
+    advance(app_env, run_id, "workflow-a")
+
+    other = advance(app_env, run_id, "workflow-b")
+    engine = advance(app_env, run_id, "engine", inline=False)
+
+    assert other.start == []
+    assert other.inline is None
+    assert engine.start == []
+    assert engine.inline is None
+
+
+def test_engine_owner_runs_nothing_inline(app_env: AppContext) -> None:
+    run_id = start(app_env)
+
+    handed = advance(app_env, run_id, "engine", inline=False)
+
+    assert handed.inline is None
+    assert handed.start == [("left", 0), ("right", 0)]
