@@ -59,14 +59,19 @@ def _decision(decision: planner.Advance) -> dict[str, Any]:
     }
 
 
+# Set by RunEngine.launch: run workers spread items over every worker through a queue, while
+# the embedded engine starts them at once in its own process.
+_items_through_queue = False
+
+
 # The owner of items handed out outside any workflow (restart, cancel): they start as child workflows.
 ENGINE_OWNER = "engine"
 
 
-def _advance(run_id: uuid.UUID, owner: str = ENGINE_OWNER) -> dict[str, Any]:
+def _advance(run_id: uuid.UUID, owner: str = ENGINE_OWNER, *, inline: bool = False) -> dict[str, Any]:
     services = get_run_services()
     with services.context.database.write_session() as session:
-        decision = planner.advance_run(session, run_id, services.catalog, owner=owner, inline=owner != ENGINE_OWNER)
+        decision = planner.advance_run(session, run_id, services.catalog, owner=owner, inline=inline)
     event_bus.notify(run_id)
     return _decision(decision)
 
@@ -79,7 +84,9 @@ STEP_RETRIES = {"retries_allowed": True, "max_attempts": 6, "interval_seconds": 
 
 @DBOS.step(name="falflow.run.advance", **STEP_RETRIES)
 async def advance_step(run_id: str) -> dict[str, Any]:
-    return await asyncio.to_thread(_advance, uuid.UUID(run_id), run_id)
+    # Run workers take run workflows a few at a time, so there the first items go to the node
+    # queue, which spreads them over every worker, instead of running inside the run workflow.
+    return await asyncio.to_thread(_advance, uuid.UUID(run_id), run_id, inline=not _items_through_queue)
 
 
 @DBOS.step(name="falflow.run.item.execute", **STEP_RETRIES)
@@ -88,13 +95,8 @@ async def execute_step(run_id: str, node_id: str, item_index: int, owner: str) -
     if outcome.advance is not None:
         decision = _decision(outcome.advance)
     else:
-        decision = await asyncio.to_thread(_advance, uuid.UUID(run_id), owner)
+        decision = await asyncio.to_thread(_advance, uuid.UUID(run_id), owner, inline=True)
     return {"status": outcome.status, **decision}
-
-
-# Set by RunEngine.launch: run workers spread items over every worker through a queue, while
-# the embedded engine starts them at once in its own process.
-_items_through_queue = False
 
 
 async def _dispatch(run_id: str, decision: dict[str, Any]) -> None:
