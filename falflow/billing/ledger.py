@@ -30,6 +30,7 @@ logger = logging.getLogger("falflow.billing")
 # The account is therefore read with `populate_existing`, and a loaded reservation gets the new values.
 _ACCOUNTS = CreditAccount.__table__  # type: ignore[attr-defined]
 _RESERVATIONS = CreditReservation.__table__  # type: ignore[attr-defined]
+_ENTRIES = LedgerEntry.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,8 @@ def post_entry(
     endpoint_id: str | None = None,
     external_ref: str | None = None,
     reserved_delta: int = 0,
-) -> LedgerEntry | None:
-    """Move `amount` credits (signed) and record it; None when the key was already posted."""
+) -> int | None:
+    """Move `amount` credits (signed) and record it; return the entry's id, or None when the key was already posted."""
     if amount == 0:
         raise ValueError("a ledger entry needs a non-zero amount")
     existing = session.execute(select(LedgerEntry.id).where(LedgerEntry.idempotency_key == idempotency_key)).first()
@@ -98,27 +99,30 @@ def post_entry(
                 )
                 .returning(_ACCOUNTS.c.balance)
             ).scalar_one()
-            entry = LedgerEntry(
-                user_id=user_id,
-                amount=amount,
-                kind=kind.value,
-                balance_after=balance_after,
-                idempotency_key=idempotency_key,
-                memo=memo,
-                run_id=run_id,
-                reservation_id=reservation_id,
-                purchase_id=purchase_id,
-                node_id=node_id,
-                endpoint_id=endpoint_id,
-                external_ref=external_ref,
-            )
-            session.add(entry)
-            session.flush()
+            entry_id = session.execute(
+                insert(_ENTRIES)
+                .values(
+                    user_id=user_id,
+                    amount=amount,
+                    kind=kind.value,
+                    balance_after=balance_after,
+                    idempotency_key=idempotency_key,
+                    memo=memo,
+                    run_id=run_id,
+                    reservation_id=reservation_id,
+                    purchase_id=purchase_id,
+                    node_id=node_id,
+                    endpoint_id=endpoint_id,
+                    external_ref=external_ref,
+                    created_at=utcnow(),
+                )
+                .returning(_ENTRIES.c.id)
+            ).scalar_one()
     except IntegrityError:
         # A concurrent transaction posted the same key first, so its entry is kept and this one is dropped.
         return None
     logger.info("billing.ledger.posted", extra={"user_id": str(user_id), "kind": kind.value, "amount": amount})
-    return entry
+    return int(entry_id)
 
 
 @dataclass(frozen=True)
