@@ -33,7 +33,7 @@ from falflow.runs import planner, repository
 from falflow.runs.events import event_bus
 from falflow.runs.executor import execute_item
 from falflow.runs.services import RunServices, configure_run_services, get_run_services
-from falflow.runs.states import RunStatus
+from falflow.runs.states import NodeStatus, RunStatus
 
 logger = logging.getLogger("falflow.runs")
 
@@ -63,6 +63,9 @@ def _decision(decision: planner.Advance) -> dict[str, Any]:
 # the embedded engine starts them at once in its own process.
 _items_through_queue = False
 
+
+# DBOS workflow statuses of an owner that may still run the items handed to it.
+_LIVE_WORKFLOW_STATUSES = frozenset({"PENDING", "ENQUEUED", "DELAYED"})
 
 # The owner of items handed out outside any workflow (restart, cancel): they start as child workflows.
 ENGINE_OWNER = "engine"
@@ -255,9 +258,38 @@ class RunEngine:
         for run_id in await asyncio.to_thread(active_runs):
             await self.start(run_id)
             if self.role == "embedded":
+                await self._release_stranded(run_id)
                 # Also start any planned item that was never handed to DBOS; starting one twice attaches.
                 decision = await asyncio.to_thread(_advance, run_id)
                 await _dispatch(str(run_id), decision)
+
+    async def _release_stranded(self, run_id: uuid.UUID) -> None:
+        """Take back unsent items from owner workflows that ended without running them.
+
+        A workflow whose step failed for good after its advance committed ends without starting
+        the items it was handed. Items of a workflow that may still run (pending, enqueued) stay.
+        """
+
+        def unsent_owners() -> set[str]:
+            with self.services.context.database.read_session() as session:
+                return {
+                    item.dispatched_by for item in repository.items_of(session, run_id)
+                    if item.status == NodeStatus.QUEUED and item.fal_request_id is None
+                    and item.dispatched_by not in (None, ENGINE_OWNER)
+                }
+
+        ended = []
+        for owner in await asyncio.to_thread(unsent_owners):
+            status = await DBOS.get_workflow_status_async(owner.removeprefix("inline:"))
+            if status is None or status.status not in _LIVE_WORKFLOW_STATUSES:
+                ended.append(owner)
+        if ended:
+            def release() -> None:
+                with self.services.context.database.write_session() as session:
+                    repository.release_unsent_items(session, run_id, ended)
+
+            await asyncio.to_thread(release)
+            logger.warning("engine.items_released", extra={"run_id": str(run_id), "owners": ended})
 
     async def start(self, run_id: uuid.UUID) -> None:
         if self.role == "client":

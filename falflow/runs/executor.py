@@ -80,6 +80,7 @@ class ItemContext:
     # The engine workflow running this item, which acts on the run's advance.
     workflow_owner: str
     advance: planner.Advance | None = None
+    status_writer: _StatusWriter | None = None
     # Changes written with the item's next write instead of a transaction of their own: the
     # pick-up time, and what the completed status reported (its last log lines).
     deferred_drafts: list[EventDraft] = field(default_factory=list)
@@ -183,8 +184,9 @@ class _StatusWriter:
             return
         self._drafts.extend(drafts)
         self._changes.update(changes)
-        if self._task is None or self._task.done():
+        if self._task is None or (self._task.done() and self._task.exception() is None):
             self._task = asyncio.create_task(self._drain())
+        # After a failed write the failed task stays, so that `flush` raises its error.
 
     async def _drain(self) -> None:
         while self._drafts or self._changes:
@@ -193,12 +195,28 @@ class _StatusWriter:
             await asyncio.to_thread(_write, self._services, self._ctx, drafts, changes)
 
     async def flush(self) -> None:
-        """Wait until every change is stored; a failed write raises here."""
+        """Wait until every change is stored; a failed write raises here.
+
+        The wait is shielded: a timeout that cancels the caller leaves the write running, and
+        `settle` waits for it before the item's final write.
+        """
         while self._task is not None:
             task = self._task
-            await task
+            await asyncio.shield(task)
             if task is self._task:
                 self._task = None
+
+    async def settle(self) -> None:
+        """Wait for a write still running, so that the item's final write comes after it."""
+        task = self._task
+        if task is None:
+            return
+        try:
+            await task
+        except Exception as exc:  # noqa: BLE001 - the final write that follows records the item's outcome
+            logger.warning("run.node.status_write_failed", extra={
+                "run_id": str(self._ctx.run_id), "node_id": self._ctx.node_id, "error": str(exc)[:300],
+            })
 
 
 def _run_is_cancelled(services: RunServices, run_id: uuid.UUID) -> bool:
@@ -308,6 +326,8 @@ async def _run_fal_item(services: RunServices, ctx: ItemContext, spec: NodeSpec)
         except RunCancelledError:
             raise
         except TimeoutError:
+            if ctx.status_writer is not None:
+                await ctx.status_writer.settle()
             await _cancel_at_fal(services, ctx, endpoint_id, request_id)
             await asyncio.to_thread(
                 _fail, services, ctx,
@@ -347,7 +367,7 @@ async def _follow(services: RunServices, ctx: ItemContext, endpoint_id: str, req
     The completed status's own changes are kept for the item's final transaction.
     """
     gateway = services.gateway()
-    writer = _StatusWriter(services, ctx)
+    writer = ctx.status_writer = _StatusWriter(services, ctx)
     last_check = time.monotonic()
     logs_seen = 0
     try:

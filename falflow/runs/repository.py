@@ -92,6 +92,17 @@ def update_item(session: Session, run_id: uuid.UUID, node_id: str, item_index: i
     )
 
 
+def release_unsent_items(session: Session, run_id: uuid.UUID, owners: list[str]) -> None:
+    """Clear the owner of the run's queued, never sent items that `owners` were handed."""
+    items = RunNodeItem.__table__.c  # type: ignore[attr-defined]
+    session.execute(
+        update(RunNodeItem.__table__)
+        .where(items.run_id == run_id, items.dispatched_by.in_(owners), items.status == "queued",
+               items.fal_request_id.is_(None))
+        .values(dispatched_by=None)
+    )
+
+
 def get_node(session: Session, run_id: uuid.UUID, node_id: str) -> RunNode | None:
     statement = select(RunNode).where(RunNode.run_id == run_id, RunNode.node_id == node_id).execution_options(populate_existing=True)
     return session.exec(statement).first()

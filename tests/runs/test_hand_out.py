@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
 import uuid
+
+from fastapi.testclient import TestClient
 
 from falflow.accounts import service as accounts
 from falflow.billing import ledger
@@ -10,7 +13,8 @@ from falflow.context import AppContext
 from falflow.runs import planner, repository, service
 from falflow.workflows import service as workflows
 from falflow.workflows.endpoints import get_catalog
-from tests.runs.conftest import edge, flux_node, text_node
+from falflow.sandbox.fal import RunningStandin
+from tests.runs.conftest import edge, flux_node, standin_requests, text_node
 
 BRANCHES = {
     "nodes": [text_node("prompt", "two moons"), flux_node("left", seed=1), flux_node("right", seed=2)],
@@ -78,3 +82,25 @@ def test_engine_owner_runs_nothing_inline(app_env: AppContext) -> None:
 
     assert handed.inline is None
     assert handed.start == [("left", 0), ("right", 0)]
+
+
+def test_restart_takes_items_from_an_ended_owner(engine_env: AppContext, fal_standin: RunningStandin) -> None:
+    """Items handed to a workflow that ended without running them start when the engine reconciles."""
+    from falflow.api import create_standalone_app
+    from falflow.runs.engine import get_engine
+
+    run_id = start(engine_env)
+    advance(engine_env, run_id, "workflow-that-never-ran")
+    with TestClient(create_standalone_app(), base_url="http://localhost:3000") as client:
+        client.portal.call(get_engine().reconcile)  # type: ignore[union-attr]
+        for _ in range(300):
+            with engine_env.database.read_session() as session:
+                run = repository.get_run(session, run_id)
+            if run is not None and run.status in ("succeeded", "failed"):
+                break
+            time.sleep(0.1)
+    assert run is not None
+    assert run.status == "succeeded"
+    requests = standin_requests(fal_standin)
+    assert len(requests) == 2
+    assert [r["submit_count"] for r in requests] == [1, 1]

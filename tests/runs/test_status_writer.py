@@ -72,3 +72,33 @@ async def test_empty_change_starts_no_write(monkeypatch: pytest.MonkeyPatch) -> 
     await writer.flush()
 
     assert writes.batches == []
+
+
+@pytest.mark.asyncio
+async def test_failed_write_is_not_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Changes added after a failed write do not hide the failure from `flush`."""
+    writes = RecordedWrites(delay=0, fail_on=0)
+    monkeypatch.setattr(executor, "_write", writes)
+    writer = executor._StatusWriter(services=None, ctx=None)  # type: ignore[arg-type]
+
+    writer.add(log("step 1/2"), {"status": "running"})
+    await asyncio.sleep(0.05)  # the first write has failed by now
+    writer.add(log("step 2/2"), {})
+    with pytest.raises(RuntimeError, match="database is locked"):
+        await writer.flush()
+    assert writes.batches == []
+
+
+@pytest.mark.asyncio
+async def test_cancelled_flush_leaves_the_write_running(monkeypatch: pytest.MonkeyPatch) -> None:
+    writes = RecordedWrites(delay=0.2)
+    monkeypatch.setattr(executor, "_write", writes)
+    writer = executor._StatusWriter(services=None, ctx=None)  # type: ignore[arg-type]
+    writer.add(log("step 1/1"), {"progress": 1.0})
+
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.05):
+            await writer.flush()
+    await writer.settle()
+
+    assert writes.batches == [(["step 1/1"], {"progress": 1.0})]

@@ -24,6 +24,7 @@ overrides rely on private names of fal-client 1.0.3; upgrading the SDK means rec
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -288,14 +289,16 @@ class FalGateway:
         ``poll_interval`` apart and spread out as the request ages (see ``poll_delay``).
         """
         changes = _ChangeFilter(logs_seen)
-        if self._config.status_stream:
+        # A resumed watch polls: a stream opened mid-request may not repeat the lines seen before.
+        if self._config.status_stream and logs_seen == 0:
             try:
-                async for status in self._stream_statuses(endpoint_id, request_id):
-                    change = changes.take(status)
-                    if change is not None:
-                        yield change
-                    if status.is_completed:
-                        return
+                async with contextlib.aclosing(self._stream_statuses(endpoint_id, request_id)) as statuses:
+                    async for status in statuses:
+                        change = changes.take_event(status)
+                        if change is not None:
+                            yield change
+                        if status.is_completed:
+                            return
                 reason = "the stream ended before the request completed"
             except FalError as exc:
                 reason = str(exc)
@@ -321,7 +324,7 @@ class FalGateway:
                 await asyncio.sleep(delay)
                 continue
             failures = 0
-            change = changes.take(status)
+            change = changes.take_snapshot(status)
             if change is not None:
                 yield change
             if status.is_completed:
@@ -345,7 +348,10 @@ class FalGateway:
                         response.status_code, decode_body(response.content), dict(response.headers), operation="status"
                     )
                 async for data in _sse_data(response.aiter_lines()):
-                    yield _to_fal_status(endpoint_id, request_id, handle._parse_status(json.loads(data)))
+                    event = json.loads(data)
+                    if not isinstance(event, dict):
+                        raise ValueError(f"a status stream event is a JSON {type(event).__name__}, expected an object")
+                    yield _to_fal_status(endpoint_id, request_id, handle._parse_status(event))
         except _SDK_ERRORS as exc:
             raise _translate(exc, operation="status", endpoint_id=endpoint_id, request_id=request_id) from exc
 
@@ -428,15 +434,32 @@ class FalGateway:
 
 
 class _ChangeFilter:
-    """Turn a sequence of full statuses into changes that carry only new log lines."""
+    """Turn statuses into changes that carry only the log lines not yielded before.
+
+    A polled status carries every line so far. A stream event carries only lines new since the
+    previous event (fal-js appends them up), but an event that repeats every line seen so far
+    first, as a full status would, is understood too.
+    """
 
     def __init__(self, logs_seen: int) -> None:
         self._seen = logs_seen
+        self._lines: list[FalLog] = []
         self._last: tuple[FalRequestState, int | None] | None = None
 
-    def take(self, status: FalStatus) -> FalStatus | None:
+    def take_snapshot(self, status: FalStatus) -> FalStatus | None:
         new_logs = status.logs[self._seen:]
         self._seen = max(self._seen, len(status.logs))
+        return self._change(status, new_logs)
+
+    def take_event(self, status: FalStatus) -> FalStatus | None:
+        known = len(self._lines)
+        repeats = known > 0 and status.logs[:known] == self._lines
+        new_logs = status.logs[known:] if repeats else status.logs
+        self._lines.extend(new_logs)
+        self._seen += len(new_logs)
+        return self._change(status, new_logs)
+
+    def _change(self, status: FalStatus, new_logs: list[FalLog]) -> FalStatus | None:
         position = (status.state, status.queue_position)
         if not new_logs and position == self._last and not status.is_completed:
             return None

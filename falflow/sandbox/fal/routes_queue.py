@@ -131,19 +131,27 @@ def build_queue_router(state: StandinState) -> APIRouter:
 async def _status_events(state: StandinState, record: RequestRecord, with_logs: bool) -> AsyncIterator[str]:
     """Yield an SSE event per status change and a keep-alive comment when idle; stop after COMPLETED.
 
-    The request wakes the stream on each change of its own, and the queue wakes the streams of
-    waiting requests when one starts, because their positions move then.
+    Each event carries only the log lines added since the previous event, as fal's stream does
+    (fal's JavaScript client appends them up). The request wakes the stream on each change of its
+    own, and the queue wakes the streams of waiting requests when one starts, because their
+    positions move then.
     """
     changed = asyncio.Event()
     record.watchers.add(changed)
     try:
-        last: dict[str, Any] | None = None
+        sent_logs = 0
+        last: tuple[str, Any] | None = None
         while True:
             changed.clear()
             body = status_body(record, state.queue.queue_position(record), with_logs=with_logs)
-            if body != last:
+            logs = body.get("logs")
+            if isinstance(logs, list):
+                body["logs"] = logs[sent_logs:]
+            position = (body["status"], body.get("queue_position"))
+            if body.get("logs") or position != last or record.is_completed:
                 yield f"data: {json.dumps(body)}\n\n"
-                last = body
+                last = position
+                sent_logs = len(logs) if isinstance(logs, list) else sent_logs
             if record.is_completed:
                 return
             try:

@@ -10,8 +10,8 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from falflow.integrations.fal import FalGateway, FalGatewayConfig, FalRequestState, FalStatus
-from falflow.integrations.fal.client import _sse_data
+from falflow.integrations.fal import FalGateway, FalGatewayConfig, FalLog, FalRequestState, FalStatus
+from falflow.integrations.fal.client import _ChangeFilter, _sse_data
 from falflow.sandbox.fal import RunningStandin
 
 FLUX = "fal-ai/flux/dev"
@@ -77,7 +77,8 @@ async def test_rejected_stream_falls_back_to_polls(streaming: FalGateway, contro
 
 
 @pytest.mark.asyncio
-async def test_stream_skips_logs_already_seen(streaming: FalGateway, control: httpx.Client) -> None:
+async def test_resumed_watch_polls_new_lines(streaming: FalGateway, control: httpx.Client) -> None:
+    """A watch resumed with `logs_seen` polls, because a stream opened late may not repeat old lines."""
     slow_down(control, log_count=3)
     submitted = await streaming.submit(FLUX, ARGUMENTS)
     first = await follow(streaming, submitted.request_id)
@@ -87,6 +88,34 @@ async def test_stream_skips_logs_already_seen(streaming: FalGateway, control: ht
 
     assert len(again) == 1
     assert [log.message for log in again[0].logs] == ["step 3/3"]
+    record = served(control, submitted.request_id)
+    assert record["status_streams"] == 1
+    assert record["status_polls"] == 1
+
+
+def status(state: FalRequestState, *messages: str) -> FalStatus:
+    logs = [FalLog(message=message, level="INFO", timestamp=None) for message in messages]
+    return FalStatus(FLUX, "r1", state, logs=logs)
+
+
+@pytest.mark.parametrize(
+    "events",
+    [
+        [("a", "b"), ("c",), ("d", "e")],  # each event carries only new lines, as fal's stream does
+        [("a", "b"), ("a", "b", "c"), ("a", "b", "c", "d", "e")],  # each event repeats every line
+    ],
+)
+def test_stream_events_yield_each_line_once(events: list[tuple[str, ...]]) -> None:
+    changes = _ChangeFilter(0)
+    yielded = [changes.take_event(status(FalRequestState.IN_PROGRESS, *lines)) for lines in events]
+
+    messages = [log.message for change in yielded if change is not None for log in change.logs]
+    assert messages == ["a", "b", "c", "d", "e"]
+    assert yielded[-1] is not None
+    assert yielded[-1].logs_seen == 5
+    polled = changes.take_snapshot(status(FalRequestState.COMPLETED, "a", "b", "c", "d", "e", "f"))
+    assert polled is not None
+    assert [log.message for log in polled.logs] == ["f"]
 
 
 @pytest.mark.asyncio

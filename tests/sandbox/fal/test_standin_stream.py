@@ -35,7 +35,9 @@ def test_stream_emits_statuses_and_closes(http: httpx.Client) -> None:
     assert statuses[-1] == "COMPLETED"
     assert statuses.count("COMPLETED") == 1
     assert events[-1]["metrics"]["inference_time"] > 0
-    assert [log["message"] for log in events[-1]["logs"]][-1] == "step 4/4"
+    messages = [log["message"] for event in events for log in event.get("logs") or []]
+    assert messages[-1] == "step 4/4"
+    assert len(messages) == len(set(messages))  # each line once: events carry only new lines
 
 
 def test_stream_of_completed_request_sends_one_event(http: httpx.Client) -> None:
