@@ -257,8 +257,8 @@ class RunEngine:
 
         for run_id in await asyncio.to_thread(active_runs):
             await self.start(run_id)
-            # NOTE: only the embedded engine takes back stranded items and starts unowned ones here;
-            # with run workers such items wait for the next advance of their run.
+            # NOTE: only the embedded engine does this. With run workers, unowned items wait for the
+            # next advance of their run, and items of an ended owner workflow stay unstarted.
             if self.role == "embedded":
                 await self._release_stranded(run_id)
                 # Also start any planned item that was never handed to DBOS; starting one twice attaches.
