@@ -13,11 +13,17 @@ from tests.conftest import sign_up
 from tests.runs.conftest import create_workflow, start_run, text_node, wait_for_run
 
 
-def test_loaded_run_sees_new_counter(engine_client: TestClient, engine_env: AppContext) -> None:
-    headers = sign_up(engine_client)["headers"]
+def finished_run(client: TestClient) -> uuid.UUID:
+    """Run a one-node utility workflow of a new account to the end; return the run's id."""
+    headers = sign_up(client)["headers"]
     document = {"nodes": [text_node("prompt", "a quiet harbour")], "edges": []}
-    run_id = uuid.UUID(start_run(engine_client, headers, create_workflow(engine_client, headers, document)))
-    assert wait_for_run(engine_client, headers, str(run_id))["status"] == "succeeded"
+    run_id = start_run(client, headers, create_workflow(client, headers, document))
+    assert wait_for_run(client, headers, run_id)["status"] == "succeeded"
+    return uuid.UUID(run_id)
+
+
+def test_loaded_run_sees_new_counter(engine_client: TestClient, engine_env: AppContext) -> None:
+    run_id = finished_run(engine_client)
 
     with engine_env.database.write_session() as session:
         run = repository.get_run(session, run_id)
@@ -41,10 +47,7 @@ def test_loaded_run_sees_new_counter(engine_client: TestClient, engine_env: AppC
 
 def test_cache_entry_keeps_the_first_outputs(engine_client: TestClient, engine_env: AppContext) -> None:
     """Two items with one cache key (such as a run and its retry) leave one entry, the first."""
-    headers = sign_up(engine_client)["headers"]
-    document = {"nodes": [text_node("prompt", "a quiet harbour")], "edges": []}
-    run_id = uuid.UUID(start_run(engine_client, headers, create_workflow(engine_client, headers, document)))
-    assert wait_for_run(engine_client, headers, str(run_id))["status"] == "succeeded"
+    run_id = finished_run(engine_client)
     with engine_env.database.read_session() as session:
         run = repository.get_run(session, run_id)
         assert run is not None
