@@ -210,7 +210,7 @@ def charge_reservation(
     charge = min(amount, reservation.amount - reservation.charged)
     if charge <= 0:
         return 0
-    entry = post_entry(
+    entry_id = post_entry(
         session,
         user_id=reservation.user_id,
         amount=-charge,
@@ -223,7 +223,7 @@ def charge_reservation(
         endpoint_id=endpoint_id,
         reserved_delta=-charge,
     )
-    if entry is None:
+    if entry_id is None:
         return 0
     charged = session.execute(
         update(_RESERVATIONS).where(_RESERVATIONS.c.id == reservation_id)

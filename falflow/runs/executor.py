@@ -93,7 +93,7 @@ class ItemContext:
 
 
 def _load(services: RunServices, run_id: uuid.UUID, node_id: str, item_index: int, owner: str) -> ItemContext | None:
-    """Read the item and what it needs; a read only, because the item's next write records the pick-up time."""
+    """Read the item and what it needs without writing: the item's next write records the pick-up time."""
     with services.context.database.read_session() as session:
         run = repository.get_run(session, run_id)
         item = repository.get_item(session, run_id, node_id, item_index)
@@ -389,7 +389,7 @@ async def _follow(services: RunServices, ctx: ItemContext, endpoint_id: str, req
                             raise RunCancelledError
                 return
             except FalRetryableError:
-                # Following failed past the gateway's own retries; the request itself may be fine.
+                # Following failed past the gateway's own retries, but the request itself may be fine.
                 await asyncio.sleep(services.retry_base_seconds)
     finally:
         await writer.flush()

@@ -334,7 +334,8 @@ class FalGateway:
     async def _stream_statuses(self, endpoint_id: str, request_id: str) -> AsyncIterator[FalStatus]:
         """Yield every status that fal's status stream sends; raise ``FalError`` when the stream fails."""
         # NOTE: only the stand-in, which follows fal's documented stream format, has served this here.
-        # fal-js made its stream opt-in after reports that polling was more reliable, hence the fallback.
+        # fal's JavaScript client still polls by default "until status streaming is stable and faster",
+        # hence the fallback.
         _check_ids(endpoint_id, request_id)
         try:
             handle = await self._sdk.get_handle(endpoint_id, request_id)
@@ -437,7 +438,7 @@ class _ChangeFilter:
     """Turn statuses into changes that carry only the log lines not yielded before.
 
     A polled status carries every line so far. A stream event carries only lines new since the
-    previous event (fal-js appends them up), but an event that repeats every line seen so far
+    previous event (fal's JavaScript client appends them), but an event that repeats every line seen so far
     first, as a full status would, is understood too.
     """
 

@@ -132,7 +132,7 @@ async def _status_events(state: StandinState, record: RequestRecord, with_logs: 
     """Yield an SSE event per status change and a keep-alive comment when idle; stop after COMPLETED.
 
     Each event carries only the log lines added since the previous event, as fal's stream does
-    (fal's JavaScript client appends them up). The request wakes the stream on each change of its
+    (fal's JavaScript client appends them). The request wakes the stream on each change of its
     own, and the queue wakes the streams of waiting requests when one starts, because their
     positions move then.
     """
