@@ -257,13 +257,12 @@ class RunEngine:
 
         for run_id in await asyncio.to_thread(active_runs):
             await self.start(run_id)
-            # NOTE: only the embedded engine does this. With run workers, unowned items wait for the
-            # next advance of their run, and items of an ended owner workflow stay unstarted.
-            if self.role == "embedded":
-                await self._release_stranded(run_id)
-                # Also start any planned item that was never handed to DBOS; starting one twice attaches.
-                decision = await asyncio.to_thread(_advance, run_id)
-                await _dispatch(str(run_id), decision)
+            # Every starting worker does this too. Two of them may release and start the same
+            # items; the workflow ids are deterministic, so the second start attaches to the first.
+            await self._release_stranded(run_id)
+            # Also start any planned item that was never handed to DBOS.
+            decision = await asyncio.to_thread(_advance, run_id)
+            await _dispatch(str(run_id), decision)
 
     async def _release_stranded(self, run_id: uuid.UUID) -> None:
         """Take back unsent items from owner workflows that ended without running them.

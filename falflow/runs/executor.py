@@ -114,8 +114,8 @@ def _load(services: RunServices, run_id: uuid.UUID, node_id: str, item_index: in
 def _upstream_assets(session: Any, run_id: uuid.UUID, arguments: dict[str, Any]) -> dict[str, Asset]:
     """Map the URLs in `arguments` that came from stored assets to those assets (for lineage and caching)."""
     by_url: dict[str, uuid.UUID] = {}
-    for node in repository.nodes_of(session, run_id):
-        for value in _walk(node.outputs or {}):
+    for outputs in repository.node_outputs_of(session, run_id):
+        for value in _walk(outputs or {}):
             if isinstance(value, dict) and isinstance(value.get("url"), str) and value.get("asset_id"):
                 by_url[value["url"]] = uuid.UUID(str(value["asset_id"]))
     wanted = {by_url[url] for url in _walk(arguments) if isinstance(url, str) and url in by_url}
@@ -496,7 +496,9 @@ def _finish_success(
             data={"status": "succeeded", "cost_credits": charged, "asset_ids": asset_ids, "outputs": outputs,
                   "fal_request_id": request_id},
         )])
-        ctx.advance = planner.advance_run(session, ctx.run_id, services.catalog, owner=ctx.workflow_owner, inline=True)
+        ctx.advance = planner.advance_run(
+            session, ctx.run_id, services.catalog, owner=ctx.workflow_owner, inline=True, locked_run=run
+        )
     event_bus.notify(ctx.run_id)
     logger.info("run.node.succeeded", extra={"run_id": str(ctx.run_id), "node_id": ctx.node_id, "cost_credits": charged})
 

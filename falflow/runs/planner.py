@@ -84,15 +84,18 @@ def set_run_status(run: Run, status: RunStatus, drafts: list[EventDraft], **data
     drafts.append(EventDraft("run.status", data={"status": status.value, **data}))
 
 
-def advance_run(session: Session, run_id: uuid.UUID, catalog: NodeCatalog, *, owner: str, inline: bool) -> Advance:
+def advance_run(
+    session: Session, run_id: uuid.UUID, catalog: NodeCatalog, *, owner: str, inline: bool, locked_run: Run | None = None
+) -> Advance:
     """Bring the run forward and hand every queued item that no workflow runs yet to `owner`.
 
     `owner` is the engine workflow that acts on the result. With `inline`, it runs one new item
     itself as its next step, which saves a workflow start per node of a chain. The result
     lists every queued item handed to `owner`, earlier ones included, so a workflow that
-    repeats this step after a crash gets the same work back.
+    repeats this step after a crash gets the same work back. `locked_run` is the run row when the
+    caller's transaction has locked it already.
     """
-    run = repository.lock_run(session, run_id)
+    run = locked_run if locked_run is not None else repository.lock_run(session, run_id)
     if run is None or RunStatus(run.status) in {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED}:
         return Advance(finished=True)
     drafts: list[EventDraft] = []

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -14,6 +14,37 @@ from sqlmodel import Session, col, select
 
 from falflow.kit.timeutil import utcnow
 from falflow.runs.models import NodeCacheEntry, Run, RunEvent, RunNode, RunNodeItem
+
+
+# The engine runs these reads several times per node, so they are built once: building a
+# statement costs about as much as running it on SQLite. Values go in as bound parameters.
+_RUN_BY_ID = select(Run).where(Run.id == bindparam("run_id")).execution_options(populate_existing=True)
+_LOCKED_RUN = _RUN_BY_ID.with_for_update()
+_NODES_OF_RUN = (
+    select(RunNode).where(RunNode.run_id == bindparam("run_id")).order_by(col(RunNode.id))
+    .execution_options(populate_existing=True)
+)
+_NODE = (
+    select(RunNode).where(RunNode.run_id == bindparam("run_id"), RunNode.node_id == bindparam("node_id"))
+    .execution_options(populate_existing=True)
+)
+_ITEMS_OF_RUN = (
+    select(RunNodeItem).where(RunNodeItem.run_id == bindparam("run_id"))
+    .order_by(col(RunNodeItem.node_id), col(RunNodeItem.item_index))
+    .execution_options(populate_existing=True)
+)
+_ITEM = (
+    select(RunNodeItem)
+    .where(RunNodeItem.run_id == bindparam("run_id"), RunNodeItem.node_id == bindparam("node_id"),
+           RunNodeItem.item_index == bindparam("item_index"))
+    .execution_options(populate_existing=True)
+)
+_RUNS = Run.__table__.c  # type: ignore[attr-defined]
+_RESERVE_EVENTS = (
+    update(Run.__table__).where(_RUNS.id == bindparam("run_id"))
+    .values(event_seq=_RUNS.event_seq + bindparam("added")).returning(_RUNS.event_seq)
+)
+_NODE_OUTPUTS = select(RunNode.__table__.c.outputs).where(RunNode.__table__.c.run_id == bindparam("run_id"))  # type: ignore[attr-defined]
 
 
 def add(session: Session, row: Any) -> None:
@@ -28,7 +59,7 @@ def insert_nodes(session: Session, run_id: uuid.UUID, nodes: list[dict[str, Any]
 
 
 def get_run(session: Session, run_id: uuid.UUID) -> Run | None:
-    return session.get(Run, run_id, populate_existing=True)
+    return session.execute(_RUN_BY_ID, {"run_id": run_id}).scalars().first()
 
 
 def get_run_for_owner(session: Session, run_id: uuid.UUID, owner_id: uuid.UUID) -> Run | None:
@@ -37,7 +68,7 @@ def get_run_for_owner(session: Session, run_id: uuid.UUID, owner_id: uuid.UUID) 
 
 def lock_run(session: Session, run_id: uuid.UUID) -> Run | None:
     """Fetch the run with a row lock (PostgreSQL); SQLite's IMMEDIATE transaction locks already."""
-    return session.exec(select(Run).where(Run.id == run_id).with_for_update().execution_options(populate_existing=True)).first()
+    return session.execute(_LOCKED_RUN, {"run_id": run_id}).scalars().first()
 
 
 def get_run_by_request_key(session: Session, owner_id: uuid.UUID, request_key: str) -> Run | None:
@@ -59,27 +90,20 @@ def list_runs_with_status(session: Session, statuses: Sequence[str]) -> list[Run
 
 
 def nodes_of(session: Session, run_id: uuid.UUID) -> list[RunNode]:
-    statement = select(RunNode).where(RunNode.run_id == run_id).order_by(col(RunNode.id)).execution_options(populate_existing=True)
-    return list(session.exec(statement))
+    return list(session.execute(_NODES_OF_RUN, {"run_id": run_id}).scalars())
+
+
+def node_outputs_of(session: Session, run_id: uuid.UUID) -> list[dict[str, Any] | None]:
+    """Return the outputs of the run's nodes as plain values, without loading the nodes."""
+    return list(session.execute(_NODE_OUTPUTS, {"run_id": run_id}).scalars())
 
 
 def items_of(session: Session, run_id: uuid.UUID) -> list[RunNodeItem]:
-    statement = (
-        select(RunNodeItem)
-        .where(RunNodeItem.run_id == run_id)
-        .order_by(col(RunNodeItem.node_id), col(RunNodeItem.item_index))
-        .execution_options(populate_existing=True)
-    )
-    return list(session.exec(statement))
+    return list(session.execute(_ITEMS_OF_RUN, {"run_id": run_id}).scalars())
 
 
 def get_item(session: Session, run_id: uuid.UUID, node_id: str, item_index: int) -> RunNodeItem | None:
-    statement = (
-        select(RunNodeItem)
-        .where(RunNodeItem.run_id == run_id, RunNodeItem.node_id == node_id, RunNodeItem.item_index == item_index)
-        .execution_options(populate_existing=True)
-    )
-    return session.exec(statement).first()
+    return session.execute(_ITEM, {"run_id": run_id, "node_id": node_id, "item_index": item_index}).scalars().first()
 
 
 def update_item(session: Session, run_id: uuid.UUID, node_id: str, item_index: int, values: dict[str, Any]) -> None:
@@ -104,8 +128,7 @@ def release_unsent_items(session: Session, run_id: uuid.UUID, owners: list[str])
 
 
 def get_node(session: Session, run_id: uuid.UUID, node_id: str) -> RunNode | None:
-    statement = select(RunNode).where(RunNode.run_id == run_id, RunNode.node_id == node_id).execution_options(populate_existing=True)
-    return session.exec(statement).first()
+    return session.execute(_NODE, {"run_id": run_id, "node_id": node_id}).scalars().first()
 
 
 def reserve_event_numbers(session: Session, run_id: uuid.UUID, count: int) -> int:
@@ -115,10 +138,7 @@ def reserve_event_numbers(session: Session, run_id: uuid.UUID, count: int) -> in
     events. A `Run` loaded in this session gets the new counter without being marked changed.
     """
     session.flush()  # A new run row may still be pending, and the UPDATE needs it.
-    runs = Run.__table__.c  # type: ignore[attr-defined]
-    last = session.connection().execute(
-        update(Run.__table__).where(runs.id == run_id).values(event_seq=runs.event_seq + count).returning(runs.event_seq)
-    ).scalar_one()
+    last = session.connection().execute(_RESERVE_EVENTS, {"run_id": run_id, "added": count}).scalar_one()
     loaded = session.identity_map.get(identity_key(Run, run_id))
     if loaded is not None:
         set_committed_value(loaded, "event_seq", last)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 
@@ -104,3 +105,24 @@ def test_restart_takes_items_from_an_ended_owner(engine_env: AppContext, fal_sta
     requests = standin_requests(fal_standin)
     assert len(requests) == 2
     assert [r["submit_count"] for r in requests] == [1, 1]
+
+
+def test_starting_worker_takes_items_from_an_ended_owner(engine_env: AppContext, fal_standin: RunningStandin) -> None:
+    """A run worker that starts takes back the items of an ended owner and sends them through the node queue."""
+    from falflow.runtime import running_services
+
+    run_id = start(engine_env)
+    advance(engine_env, run_id, "workflow-that-never-ran")
+
+    async def run_worker_until_done() -> str | None:
+        async with running_services(role="worker", executor_id="hand-out-worker"):
+            for _ in range(300):
+                with engine_env.database.read_session() as session:
+                    run = repository.get_run(session, run_id)
+                if run is not None and run.status in ("succeeded", "failed"):
+                    return run.status
+                await asyncio.sleep(0.1)
+        return None
+
+    assert asyncio.run(run_worker_until_done()) == "succeeded"
+    assert [r["submit_count"] for r in standin_requests(fal_standin)] == [1, 1]
