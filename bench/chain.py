@@ -133,17 +133,23 @@ async def _measure(profile: Profile, workdir: Path, standin: StandinProcess, res
             polling_walls: list[float] = []
             engine_walls: list[float] = []
             baseline_gaps: list[float] = []
+            baseline_cpu: list[float] = []
+            engine_cpu: list[float] = []
             engine_gaps: list[float] = []
             parts = GapParts()
             profile_path = workdir / "profiles" / "chain-app.txt"
             with profile_server(profile.profile_servers, server.pid, profile_path):
                 for _ in range(profile.chain_repetitions):
                     standin.reset()
+                    cpu_before = time.process_time()
                     baseline_walls.append(await run_direct_chain(gateway, nodes, seed=SEED))
+                    baseline_cpu.append(time.process_time() - cpu_before)
                     baseline_gaps.append(statistics.median(submit_gaps(standin.requests())))
                     polling_walls.append(await run_direct_chain(polling, nodes, seed=SEED))
                     standin.reset()
+                    cpu_before = server.cpu_seconds()
                     wall, items = await _engine_chain(client, headers, workflow_id, store)
+                    engine_cpu.append(server.cpu_seconds() - cpu_before)
                     requests = standin.requests()
                     engine_walls.append(wall)
                     engine_gaps.append(statistics.median(submit_gaps(requests)))
@@ -182,6 +188,10 @@ async def _measure(profile: Profile, workdir: Path, standin: StandinProcess, res
                Summary.of(parts.submit).describe("ms", scale=1000)),
         Metric("DBOS floor: child workflow start + 1 empty step, same system database settings",
                floor.describe("ms", scale=1000)),
+        Metric("CPU per node, baseline (benchmark process)",
+               Summary.of([cpu / nodes for cpu in baseline_cpu]).describe("ms", scale=1000)),
+        Metric("CPU per node, engine (API server process)",
+               Summary.of([cpu / nodes for cpu in engine_cpu]).describe("ms", scale=1000)),
     ]
     result.method += [
         f"{nodes} fal nodes: `fal-ai/flux/schnell` ({256}×{256}, seed {SEED}) then {nodes - 1} × "
@@ -196,6 +206,9 @@ async def _measure(profile: Profile, workdir: Path, standin: StandinProcess, res
         "benchmark process. "
         "Engine wall: the run row's `finished_at − created_at`; the engine also downloads and stores every "
         "output, charges credits and writes run events, which the baseline does not.",
+        "CPU per node is user plus system time over all threads: the benchmark process's own (time.process_time) "
+        "around the direct calls, and the API server's from /proc around each engine run. It shows how much of a "
+        "node's orchestration is computation rather than waiting.",
         "The DBOS floor (`bench/dbos_floor.py`, its own process) chains child workflows of one empty step, as "
         "the engine chains node items, on a system database configured by `falflow.runs.engine.dbos_config`.",
         f"{profile.chain_repetitions} alternating repetitions"

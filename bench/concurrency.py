@@ -75,6 +75,8 @@ class BurstSample:
     start_seconds: float
     per_run: list[float]
     failed: int
+    # CPU time the API process used from the first POST until every run had finished.
+    cpu_seconds: float
 
 
 async def _one_burst(
@@ -82,6 +84,7 @@ async def _one_burst(
     standin: StandinProcess, runs: int, result: FigureResult,
 ) -> BurstSample:
     standin.reset()
+    cpu_before = server.cpu_seconds()
     started = time.time()
     run_ids = await _start_runs(client, headers, workflow_id, runs)
     all_started = time.time()
@@ -89,6 +92,7 @@ async def _one_burst(
         await store.wait_until_idle(timeout=RUN_TIMEOUT_SECONDS)
     except RunsStalledError as exc:
         result.notes.append(f"Burst: {exc}. {_lock_errors(server)}")
+    cpu_seconds = server.cpu_seconds() - cpu_before
     finished = store.runs(run_ids)
     failed = [run for run in finished if run.status != "succeeded"]
     if failed:
@@ -100,6 +104,7 @@ async def _one_burst(
         start_seconds=all_started - started,
         per_run=[(run.finished_at - run.created_at).total_seconds() for run in done if run.finished_at],
         failed=len(failed),
+        cpu_seconds=cpu_seconds,
     )
 
 
@@ -139,10 +144,19 @@ async def _burst(profile: Profile, workdir: Path, standin: StandinProcess, resul
     per_run = [value for sample in samples for value in sample.per_run]
     failed = sum(sample.failed for sample in samples)
     ratio = wall.median / ideal
+    fal_nodes = runs * profile.burst_nodes
+    cpu_per_node = Summary.of([sample.cpu_seconds / fal_nodes for sample in samples])
+    busy = Summary.of([sample.cpu_seconds / sample.wall for sample in samples])
+    # With one busy core, the target wall holds at most this much CPU time per fal node.
+    budget_ms = MAX_WALL_RATIO * ideal / fal_nodes * 1000
     result.metrics += [
         Metric.checked("burst wall (first POST sent → last run finished) / ideal",
                        f"{wall.describe('s', digits=2)} / {ideal:g} s = {ratio:.2f}×", f"≤ {MAX_WALL_RATIO}×",
                        ratio <= MAX_WALL_RATIO),
+        Metric("API server CPU per fal node (user + system, all its threads)",
+               f"{cpu_per_node.describe('ms', scale=1000)}; at the target wall one busy core allows "
+               f"{budget_ms:.1f} ms"),
+        Metric("API server CPU time / burst wall (busy cores on average)", busy.describe("cores", digits=2)),
         Metric("time to start all runs (POST /run × N)",
                Summary.of([sample.start_seconds for sample in samples]).describe("s", digits=2)),
         Metric("per-run wall (created → finished), all bursts", Summary.of(per_run).describe("s", digits=2)

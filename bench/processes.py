@@ -47,6 +47,13 @@ def read_memory_bytes(pid: int) -> tuple[int, int]:
     return values["VmRSS"], values["VmHWM"]
 
 
+def read_cpu_seconds(pid: int) -> float:
+    """Return the user plus system CPU time process `pid` has used, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # After the command name: state is field 3, so utime and stime (fields 14 and 15) sit at 11 and 12.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _clean_environment() -> dict[str, str]:
     """Copy this process's environment without any falflow or provider setting that could leak in."""
     dropped = {"FAL_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"}
@@ -204,6 +211,10 @@ class ServerProcess:
     def memory_bytes(self) -> tuple[int, int]:
         """Return (current RSS, peak RSS) of the server process in bytes."""
         return read_memory_bytes(self.pid)
+
+    def cpu_seconds(self) -> float:
+        """Return the CPU time the server process has used so far (user plus system), in seconds."""
+        return read_cpu_seconds(self.pid)
 
 
 def api_server(env: dict[str, str], log_path: Path) -> ServerProcess:
