@@ -122,7 +122,7 @@ async def _measure(profile: Profile, workdir: Path, standin: StandinProcess, res
         polling = FalGateway(FalGatewayConfig(sandbox_url=standin.url, poll_interval=poll))
         async with httpx.AsyncClient(base_url=server.url, timeout=60) as client, gateway, polling:
             headers = await sign_up(client)
-            workflow_id = await create_workflow(client, headers, "bench chain", fal_chain(nodes, seed=SEED))
+            workflow_id = await create_workflow(client, headers, "bench chain", fal_chain(nodes, seed=None))
             if profile.warm_up:
                 # One unmeasured round of each warms connection pools, imports and caches.
                 await run_direct_chain(gateway, nodes, seed=SEED)
@@ -194,8 +194,10 @@ async def _measure(profile: Profile, workdir: Path, standin: StandinProcess, res
                Summary.of([cpu / nodes for cpu in engine_cpu]).describe("ms", scale=1000)),
     ]
     result.method += [
-        f"{nodes} fal nodes: `fal-ai/flux/schnell` ({256}×{256}, seed {SEED}) then {nodes - 1} × "
-        "`fal-ai/bria/background/remove`; runs start with `force: true`, so the node cache never answers.",
+        f"{nodes} fal nodes: `fal-ai/flux/schnell` ({256}×{256}) then {nodes - 1} × "
+        "`fal-ai/bria/background/remove`; runs start with `force: true`, so the node cache never answers. The "
+        f"baseline sends seed {SEED}; the engine picks a seed per run, so each run stores new files and thumbnails "
+        "(a fixed seed would let every run after the first reuse the stored files).",
         f"Stand-in (own process): queue 0 s, run {profile.chain_latency_seconds:g} s, {STANDIN_LOG_LINES} log lines "
         "per request. The API server (`python -m falflow.serve_api`, SQLite) and the baseline both follow each "
         "request over fal's status stream (FALFLOW_FAL_STATUS_STREAM, FalGatewayConfig.status_stream), so both "

@@ -122,7 +122,7 @@ async def _burst(profile: Profile, workdir: Path, standin: StandinProcess, resul
         async with httpx.AsyncClient(base_url=server.url, timeout=120,
                                      limits=httpx.Limits(max_connections=START_CONCURRENCY)) as client:
             headers = await sign_up(client)
-            workflow_id = await create_workflow(client, headers, "bench burst", fal_chain(profile.burst_nodes, seed=11))
+            workflow_id = await create_workflow(client, headers, "bench burst", fal_chain(profile.burst_nodes, seed=None))
             if profile.warm_up:
                 await start_run(client, headers, workflow_id)
                 await store.wait_until_idle(timeout=RUN_TIMEOUT_SECONDS)
@@ -170,7 +170,8 @@ async def _burst(profile: Profile, workdir: Path, standin: StandinProcess, resul
         Metric("runs succeeded", f"{runs * len(samples) - failed} / {runs * len(samples)}"),
     ]
     result.method += [
-        f"Burst: {runs} runs of a {profile.burst_nodes}-node chain (flux then background removal, 256×256), started "
+        f"Burst: {runs} runs of a {profile.burst_nodes}-node chain (flux then background removal, 256×256, a seed "
+        "per run, so every output is a new file with a thumbnail), started "
         f"through `POST /api/workflows/{{id}}/run` with {START_CONCURRENCY} requests in flight. One account starts "
         f"them all, with FALFLOW_RUN_PER_USER_CONCURRENCY = FALFLOW_RUN_GLOBAL_CONCURRENCY = {runs} and a large "
         f"starter grant (FALFLOW_STARTER_GRANT_CREDITS). {profile.burst_repetitions} burst(s) run in one API "
@@ -195,7 +196,7 @@ async def _soak(profile: Profile, workdir: Path, standin: StandinProcess, result
         async with httpx.AsyncClient(base_url=server.url, timeout=120,
                                      limits=httpx.Limits(max_connections=START_CONCURRENCY)) as client:
             headers = await sign_up(client)
-            workflow_id = await create_workflow(client, headers, "bench soak", fal_chain(SOAK_NODES, seed=13))
+            workflow_id = await create_workflow(client, headers, "bench soak", fal_chain(SOAK_NODES, seed=None))
             done = 0
             checkpoints: list[tuple[int, int]] = []
             started = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Workflow documents the benchmarks run: chains of fal nodes with fixed seeds and small images."""
+"""Workflow documents the benchmarks run: chains of fal nodes with small images."""
 
 from __future__ import annotations
 
@@ -10,20 +10,27 @@ IMAGE_TO_IMAGE = "fal-ai/bria/background/remove"
 IMAGE_SIDE_PIXELS = 256
 
 
-def flux_arguments(seed: int) -> dict[str, Any]:
-    """Return the arguments of the chain's first node, as the engine sends them to fal."""
-    return {
+def flux_arguments(seed: int | None) -> dict[str, Any]:
+    """Return the arguments of the chain's first node, as the engine sends them to fal.
+
+    Without a seed, the engine picks one per run, so every run makes images of its own.
+    """
+    arguments: dict[str, Any] = {
         "prompt": "a paper boat on a lake",
-        "seed": seed,
         "image_size": {"width": IMAGE_SIDE_PIXELS, "height": IMAGE_SIDE_PIXELS},
         "num_images": 1,
     }
+    if seed is not None:
+        arguments["seed"] = seed
+    return arguments
 
 
-def fal_chain(nodes: int, *, seed: int) -> dict[str, Any]:
+def fal_chain(nodes: int, *, seed: int | None) -> dict[str, Any]:
     """Return a document of one text-to-image node followed by `nodes - 1` image-to-image nodes.
 
-    The chain has no utility node, so every node is one fal request.
+    The chain has no utility node, so every node is one fal request. With `seed=None` each run
+    gets its own seed, so its outputs are new files with new thumbnails, as a user's runs are;
+    with a fixed seed every run after the first finds its files stored already.
     """
     if nodes < 1:
         raise ValueError(f"a chain needs at least one node, got nodes={nodes}")

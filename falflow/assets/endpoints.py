@@ -94,9 +94,19 @@ async def upload_asset(request: Request, user_id: CurrentUserId, context: Contex
     upload = await read_single_file(request, field_name=_UPLOAD_FIELD, max_bytes=context.settings.max_upload_bytes)
 
     def store() -> AssetPublic:
-        with context.database.write_session() as session:
-            asset = service.upload_image(session, storage, owner_id=user_id, data=upload.data, filename=upload.filename)
-            return AssetPublic.from_row(asset)
+        # Decoding, the thumbnail and the file write happen before the write transaction opens.
+        with context.database.read_session() as session:
+            prepared = service.prepare_upload(session, storage, owner_id=user_id, data=upload.data)
+        try:
+            with context.database.write_session() as session:
+                asset = service.upload_image(
+                    session, storage, owner_id=user_id, data=upload.data, filename=upload.filename, prepared=prepared
+                )
+                public = AssetPublic.from_row(asset)
+        except BaseException:
+            service.discard_prepared(storage, [prepared])
+            raise
+        return public
 
     return await run_in_threadpool(store)
 

@@ -2,7 +2,9 @@
 
 Services take the caller's session and flush at most; the API dependency or the run engine
 commits. Files are written before the row is flushed, so a rolled-back transaction can leave an
-unreferenced file behind, but never a row whose file is missing.
+unreferenced file behind, but never a row whose file is missing. The run engine writes an
+output's file with `prepare_file` before it opens its write transaction, so hashing, thumbnails
+and storage calls do not hold the database's write lock.
 """
 
 from __future__ import annotations
@@ -45,7 +47,11 @@ __all__ = [
     "asset_lineage",
     "delete_asset",
     "get_asset_for_owner",
+    "PreparedFile",
+    "discard_prepared",
     "list_assets",
+    "prepare_file",
+    "prepare_upload",
     "purge_deleted_assets",
     "reuse_asset",
     "set_favourite",
@@ -72,6 +78,59 @@ class _Provenance:
     original_filename: str | None = None
 
 
+@dataclass(frozen=True)
+class PreparedFile:
+    """A file in storage, with its thumbnail, that waits for its asset row."""
+
+    owner_id: uuid.UUID
+    sha256: str
+    size_bytes: int
+    info: MediaInfo
+    storage_key: str
+    thumbnail_key: str | None
+    # False when the owner already had these bytes and the file of that asset is reused.
+    written: bool
+
+
+def prepare_file(
+    session: Session,
+    storage: AssetStorage,
+    *,
+    owner_id: uuid.UUID,
+    data: bytes,
+    content_type: str,
+    kind: str | None = None,
+    run_id: uuid.UUID | None = None,
+) -> PreparedFile:
+    """Check an output's bytes and write its file and thumbnail, unless the owner has these bytes.
+
+    `session` is only read, so this can run before the transaction that stores the row with
+    `store_asset(..., prepared=...)`. Raises like `store_asset`.
+    """
+    info = inspect_media(data, expected_kind=_parse_kind(kind))
+    declared = content_type.split(";")[0].strip().lower()
+    if declared and declared != info.media_type.mime_type.split(";")[0]:
+        logger.info(
+            "asset.content_type.mismatch",
+            extra={
+                "declared_content_type": declared[:100],
+                "sniffed_mime_type": info.media_type.mime_type,
+                "run_id": run_id,
+            },
+        )
+    return _write_file(session, storage, owner_id=owner_id, data=data, info=info, strict=False)
+
+
+def discard_prepared(storage: AssetStorage, prepared: list[PreparedFile]) -> None:
+    """Remove the files that `prepare_file` wrote for rows that were never stored."""
+    keys = [key for file in prepared if file.written for key in (file.storage_key, file.thumbnail_key) if key]
+    for key in keys:
+        try:
+            storage.delete(key)
+        except Exception:  # noqa: BLE001 - an orphaned file costs space, never data
+            logger.warning("asset.discard_failed", extra={"storage_key": key}, exc_info=True)
+
+
 def store_asset(
     session: Session,
     storage: AssetStorage,
@@ -92,40 +151,46 @@ def store_asset(
     prompt: str | None,
     source_url: str | None,
     sandbox: bool,
+    prepared: PreparedFile | None = None,
 ) -> Asset:
     """Store one output file of a run and flush its row.
 
     The type comes from the bytes; `content_type` (what the provider declared) is only logged
     when it disagrees. `kind`, when given, must match the bytes. Identical bytes that the owner
     already has are not stored again: the new row shares the existing file and thumbnail.
+    `prepared`, from `prepare_file` for the same bytes, means the file is in storage already.
 
     Raises `UnsupportedMediaTypeError` for bytes of no supported type or of another kind, and
     `InvalidInputError` for a bad `kind`, `item_index`, `cost_credits` or parent id.
     """
-    expected_kind = _parse_kind(kind)
     if item_index < 0:
         raise _invalid("item_index", item_index, "must be 0 or more")
     if cost_credits < 0:
         raise _invalid("cost_credits", cost_credits, "must be 0 or more")
     parents = _check_parents(session, owner_id, parent_asset_ids)
-    info = inspect_media(data, expected_kind=expected_kind)
-    declared = content_type.split(";")[0].strip().lower()
-    if declared and declared != info.media_type.mime_type.split(";")[0]:
-        logger.info(
-            "asset.content_type.mismatch",
-            extra={
-                "declared_content_type": declared[:100],
-                "sniffed_mime_type": info.media_type.mime_type,
-                "run_id": run_id,
-            },
+    if prepared is None:
+        prepared = prepare_file(
+            session, storage, owner_id=owner_id, data=data, content_type=content_type, kind=kind, run_id=run_id
         )
+    elif prepared.owner_id != owner_id or prepared.size_bytes != len(data):
+        raise ValueError("prepared: this file was prepared for other bytes or another owner")
     provenance = _Provenance(
         workflow_id=workflow_id, run_id=run_id, node_id=node_id, item_index=item_index, endpoint_id=endpoint_id,
         params=params, seed=seed, cost_credits=cost_credits, prompt=prompt, source_url=source_url, sandbox=sandbox,
     )
-    return _persist(
-        session, storage, owner_id=owner_id, data=data, info=info, provenance=provenance, parents=parents, strict=False
-    )
+    return _add_row(session, prepared, provenance=provenance, parents=parents)
+
+
+def prepare_upload(session: Session, storage: AssetStorage, *, owner_id: uuid.UUID, data: bytes) -> PreparedFile:
+    """Check an uploaded image and write its file and thumbnail; `session` is only read.
+
+    Raises `UnsupportedMediaTypeError` (415) unless the bytes are a PNG, JPEG, WebP or GIF that
+    decodes, and `InvalidInputError` (422) when it is empty or over `UPLOAD_MAX_IMAGE_PIXELS`.
+    """
+    if not data:
+        raise _invalid("file", "", "is empty; choose an image file")
+    info = inspect_media(data, expected_kind=AssetKind.IMAGE, max_image_pixels=UPLOAD_MAX_IMAGE_PIXELS, field="file")
+    return _write_file(session, storage, owner_id=owner_id, data=data, info=info, strict=True)
 
 
 def upload_image(
@@ -135,19 +200,19 @@ def upload_image(
     owner_id: uuid.UUID,
     data: bytes,
     filename: str | None,
+    prepared: PreparedFile | None = None,
 ) -> Asset:
     """Store an image a user uploaded for an image-input node, and flush its row.
 
-    Raises `UnsupportedMediaTypeError` (415) unless the bytes are a PNG, JPEG, WebP or GIF that
-    decodes, and `InvalidInputError` (422) when it is empty or over `UPLOAD_MAX_IMAGE_PIXELS`.
+    `prepared` comes from `prepare_upload` for the same bytes; without it the image is checked and
+    written here. Raises like `prepare_upload`.
     """
-    if not data:
-        raise _invalid("file", "", "is empty; choose an image file")
-    info = inspect_media(data, expected_kind=AssetKind.IMAGE, max_image_pixels=UPLOAD_MAX_IMAGE_PIXELS, field="file")
+    if prepared is None:
+        prepared = prepare_upload(session, storage, owner_id=owner_id, data=data)
+    elif prepared.owner_id != owner_id or prepared.size_bytes != len(data):
+        raise ValueError("prepared: this file was prepared for other bytes or another owner")
     provenance = _Provenance(original_filename=clean_original_filename(filename))
-    return _persist(
-        session, storage, owner_id=owner_id, data=data, info=info, provenance=provenance, parents=[], strict=True
-    )
+    return _add_row(session, prepared, provenance=provenance, parents=[])
 
 
 def reuse_asset(
@@ -243,18 +308,10 @@ def delete_asset(session: Session, owner_id: uuid.UUID, asset_id: uuid.UUID) -> 
     logger.info("asset.deleted", extra={"asset_id": str(asset.id), "owner_id": str(owner_id)})
 
 
-def _persist(
-    session: Session,
-    storage: AssetStorage,
-    *,
-    owner_id: uuid.UUID,
-    data: bytes,
-    info: MediaInfo,
-    provenance: _Provenance,
-    parents: list[uuid.UUID],
-    strict: bool,
-) -> Asset:
-    """Write the file (unless the owner already has these bytes) and flush the row.
+def _write_file(
+    session: Session, storage: AssetStorage, *, owner_id: uuid.UUID, data: bytes, info: MediaInfo, strict: bool
+) -> PreparedFile:
+    """Write the file and its thumbnail, unless the owner already has these bytes in storage.
 
     With `strict`, an image that does not decode is rejected (415); otherwise it is stored
     without a thumbnail.
@@ -262,28 +319,36 @@ def _persist(
     digest = hashlib.sha256(data).hexdigest()
     twin = repository.find_live_with_sha256(session, owner_id, digest)
     if twin is not None and storage.exists(twin.storage_key):
-        storage_key, thumbnail_key = twin.storage_key, twin.thumbnail_key
-    else:
-        twin = None
-        thumbnail = _render_thumbnail(data, info, strict=strict)
-        storage_key = new_object_key(owner_id, info.media_type.extension)
-        storage.put(storage_key, data, info.media_type.mime_type)
-        thumbnail_key = None
-        if thumbnail is not None:
-            thumbnail_key = new_object_key(owner_id, "webp")
-            storage.put(thumbnail_key, thumbnail, THUMBNAIL_MIME_TYPE)
+        return PreparedFile(
+            owner_id=owner_id, sha256=digest, size_bytes=len(data), info=info, storage_key=twin.storage_key,
+            thumbnail_key=twin.thumbnail_key, written=False,
+        )
+    thumbnail = _render_thumbnail(data, info, strict=strict)
+    storage_key = new_object_key(owner_id, info.media_type.extension)
+    storage.put(storage_key, data, info.media_type.mime_type)
+    thumbnail_key = None
+    if thumbnail is not None:
+        thumbnail_key = new_object_key(owner_id, "webp")
+        storage.put(thumbnail_key, thumbnail, THUMBNAIL_MIME_TYPE)
+    return PreparedFile(
+        owner_id=owner_id, sha256=digest, size_bytes=len(data), info=info, storage_key=storage_key,
+        thumbnail_key=thumbnail_key, written=True,
+    )
 
+
+def _add_row(session: Session, file: PreparedFile, *, provenance: _Provenance, parents: list[uuid.UUID]) -> Asset:
+    info = file.info
     row = Asset(
-        owner_id=owner_id,
+        owner_id=file.owner_id,
         kind=info.media_type.kind.value,
         mime_type=info.media_type.mime_type,
-        size_bytes=len(data),
-        sha256=digest,
+        size_bytes=file.size_bytes,
+        sha256=file.sha256,
         width=info.width,
         height=info.height,
         duration_seconds=info.duration_seconds,
-        storage_key=storage_key,
-        thumbnail_key=thumbnail_key,
+        storage_key=file.storage_key,
+        thumbnail_key=file.thumbnail_key,
         original_filename=provenance.original_filename,
         workflow_id=provenance.workflow_id,
         run_id=provenance.run_id,
@@ -303,8 +368,8 @@ def _persist(
     logger.info(
         "asset.stored",
         extra={
-            "asset_id": str(row.id), "owner_id": str(owner_id), "kind": row.kind, "size_bytes": row.size_bytes,
-            "deduplicated": twin is not None, "run_id": provenance.run_id, "node_id": provenance.node_id,
+            "asset_id": str(row.id), "owner_id": str(file.owner_id), "kind": row.kind, "size_bytes": row.size_bytes,
+            "deduplicated": not file.written, "run_id": provenance.run_id, "node_id": provenance.node_id,
         },
     )
     return row

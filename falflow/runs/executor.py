@@ -445,16 +445,45 @@ def _finish_success(
     services: RunServices, ctx: ItemContext, spec: NodeSpec, arguments: dict[str, Any], outputs: dict[str, Any],
     downloads: list[tuple[dict[str, Any], bytes, str]], cost: int, request_id: str,
 ) -> None:
-    """Store the assets, charge the node, mark the item succeeded and advance the run, all in one transaction."""
+    """Store the assets, charge the node, mark the item succeeded and advance the run, all in one transaction.
+
+    The files and thumbnails are written first, outside the transaction, so that they do not hold
+    the write lock; files whose rows are not stored in the end are removed again.
+    """
     parents = [asset.id for asset in ctx.url_assets.values()]
     prompt = arguments.get("prompt") if isinstance(arguments.get("prompt"), str) else None
+    prepared: list[assets.PreparedFile] = []
+    charged: int | None = None
+    try:
+        with services.context.database.read_session() as session:
+            for _value, data, content_type in downloads:
+                prepared.append(assets.prepare_file(
+                    session, services.storage, owner_id=ctx.owner_id, data=data, content_type=content_type,
+                    run_id=ctx.run_id,
+                ))
+        charged = _commit_success(services, ctx, spec, arguments, outputs, downloads, prepared, cost, request_id,
+                                  parents=parents, prompt=prompt)
+    finally:
+        if charged is None:
+            assets.discard_prepared(services.storage, prepared)
+    if charged is not None:
+        event_bus.notify(ctx.run_id)
+        logger.info("run.node.succeeded", extra={"run_id": str(ctx.run_id), "node_id": ctx.node_id, "cost_credits": charged})
+
+
+def _commit_success(
+    services: RunServices, ctx: ItemContext, spec: NodeSpec, arguments: dict[str, Any], outputs: dict[str, Any],
+    downloads: list[tuple[dict[str, Any], bytes, str]], prepared: list[assets.PreparedFile], cost: int,
+    request_id: str, *, parents: list[uuid.UUID], prompt: str | None,
+) -> int | None:
+    """Write the item's success in one transaction; return the credits charged, or None when it had ended already."""
     with services.context.database.write_session() as session:
         # The run row first: the planner locks it too, and one lock order avoids deadlocks on PostgreSQL.
         run = repository.lock_run(session, ctx.run_id)
         item = repository.get_item(session, ctx.run_id, ctx.node_id, ctx.item_index)
         assert item is not None and run is not None
         if NodeStatus(item.status) in NODE_TERMINAL:
-            return
+            return None
         deferred_drafts, deferred_changes = ctx.take_deferred()
         for name, value in deferred_changes.items():
             setattr(item, name, value)
@@ -466,12 +495,13 @@ def _finish_success(
                 node_id=ctx.node_id, endpoint_id=spec.type, memo=f"{spec.title} ({ctx.node_id})",
             )
         asset_ids: list[str] = []
-        for value, data, content_type in downloads:
+        for (value, data, content_type), file in zip(downloads, prepared, strict=True):
             asset = assets.store_asset(
                 session, services.storage, owner_id=ctx.owner_id, data=data, content_type=content_type,
                 workflow_id=ctx.workflow_id, run_id=ctx.run_id, node_id=ctx.node_id, item_index=ctx.item_index,
                 endpoint_id=spec.type, params=arguments, seed=item.seed, cost_credits=charged if not asset_ids else 0,
                 parent_asset_ids=parents, prompt=prompt, source_url=value["url"], sandbox=services.sandbox,
+                prepared=file,
             )
             value["asset_id"] = str(asset.id)
             asset_ids.append(str(asset.id))
@@ -499,8 +529,7 @@ def _finish_success(
         ctx.advance = planner.advance_run(
             session, ctx.run_id, services.catalog, owner=ctx.workflow_owner, inline=True, locked_run=run
         )
-    event_bus.notify(ctx.run_id)
-    logger.info("run.node.succeeded", extra={"run_id": str(ctx.run_id), "node_id": ctx.node_id, "cost_credits": charged})
+    return charged
 
 
 def _reuse_cached(services: RunServices, ctx: ItemContext, key: str) -> bool:

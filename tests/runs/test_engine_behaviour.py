@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from falflow.billing.ledger import find_ledger_violations
-from falflow.context import AppContext, reset_context
+from falflow.context import AppContext, get_context, reset_context
 from falflow.sandbox.fal import EndpointOverride, Faults, RunningStandin, Timing, ValidationFault
 from tests.conftest import sign_up
 from tests.runs.conftest import (
@@ -373,3 +373,30 @@ def test_status_stream_replaces_polls(
     else:
         assert min(polls) > 0
     assert logs.count("step 3/3") == 2
+
+
+def test_output_thumbnails_are_rendered_outside_the_write_lock(
+    engine_client: TestClient, app_env: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A node's thumbnail is rendered before its success transaction takes SQLite's one-writer lock.
+
+    On PostgreSQL the process has no such lock, so the test checks the rendering took place only.
+    """
+    from falflow.assets import service as asset_service
+
+    database = get_context().database
+    held: list[bool] = []
+    render = asset_service.render_image_thumbnail
+
+    def recording_render(data: bytes, image_format: str) -> bytes:
+        lock = database._writer_lock
+        held.append(bool(getattr(lock, "_is_owned", lambda: False)()))
+        return render(data, image_format)
+
+    monkeypatch.setattr(asset_service, "render_image_thumbnail", recording_render)
+    headers = sign_up(engine_client)["headers"]
+    run_id = start_run(engine_client, headers, create_workflow(engine_client, headers, FLUX_UPSCALE))
+    run = wait_for_run(engine_client, headers, run_id)
+
+    assert run["status"] == "succeeded"
+    assert held == [False, False]

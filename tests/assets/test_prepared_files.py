@@ -1,0 +1,86 @@
+"""Files written ahead of their rows: `prepare_file`, `store_asset(prepared=...)` and `discard_prepared`."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from falflow.assets import service
+from falflow.assets.models import Asset
+from falflow.assets.storage import AssetStorage
+from falflow.context import AppContext
+from tests.assets.conftest import StoreFn, stored_files
+from tests.assets.samples import image_bytes
+
+
+def _prepare(app_env: AppContext, storage: AssetStorage, owner: uuid.UUID, data: bytes) -> service.PreparedFile:
+    with app_env.database.read_session() as session:
+        return service.prepare_file(session, storage, owner_id=owner, data=data, content_type="image/png")
+
+
+def _store(
+    app_env: AppContext, storage: AssetStorage, owner: uuid.UUID, data: bytes, prepared: service.PreparedFile
+) -> Asset:
+    with app_env.database.write_session() as session:
+        return service.store_asset(
+            session, storage, owner_id=owner, data=data, content_type="image/png", workflow_id=None, run_id=None,
+            node_id="n1", endpoint_id="fal-ai/flux/schnell", params={}, seed=1, cost_credits=0, parent_asset_ids=[],
+            prompt=None, source_url=None, sandbox=True, prepared=prepared,
+        )
+
+
+def test_prepared_file_is_stored_without_writing_again(
+    app_env: AppContext, app_storage: AssetStorage, files_root: Path, owner: uuid.UUID
+) -> None:
+    data = image_bytes(96, 64)
+    prepared = _prepare(app_env, app_storage, owner, data)
+    written = stored_files(files_root)
+
+    asset = _store(app_env, app_storage, owner, data, prepared)
+
+    assert prepared.written
+    assert len(written) == 2  # the file and its thumbnail
+    assert stored_files(files_root) == written
+    assert (asset.storage_key, asset.thumbnail_key) == (prepared.storage_key, prepared.thumbnail_key)
+    assert app_storage.get(asset.storage_key) == data
+    assert (asset.width, asset.height, asset.size_bytes) == (96, 64, len(data))
+
+
+def test_bytes_the_owner_has_reuse_the_stored_file(
+    app_env: AppContext, app_storage: AssetStorage, files_root: Path, owner: uuid.UUID, store: StoreFn
+) -> None:
+    data = image_bytes(40, 40)
+    first = store(owner, data)
+    before = stored_files(files_root)
+
+    prepared = _prepare(app_env, app_storage, owner, data)
+
+    assert not prepared.written
+    assert prepared.storage_key == first.storage_key
+    assert stored_files(files_root) == before
+
+
+def test_discard_removes_only_files_it_wrote(
+    app_env: AppContext, app_storage: AssetStorage, files_root: Path, owner: uuid.UUID, store: StoreFn
+) -> None:
+    kept = store(owner, image_bytes(30, 30, color=(1, 2, 3)))
+    reused = _prepare(app_env, app_storage, owner, image_bytes(30, 30, color=(1, 2, 3)))
+    fresh = _prepare(app_env, app_storage, owner, image_bytes(50, 20, color=(9, 9, 9)))
+
+    service.discard_prepared(app_storage, [reused, fresh])
+
+    assert app_storage.exists(kept.storage_key)
+    assert not app_storage.exists(fresh.storage_key)
+    assert fresh.thumbnail_key is not None and not app_storage.exists(fresh.thumbnail_key)
+    assert len(stored_files(files_root)) == 2
+
+
+def test_prepared_file_of_other_bytes_is_refused(
+    app_env: AppContext, app_storage: AssetStorage, owner: uuid.UUID
+) -> None:
+    prepared = _prepare(app_env, app_storage, owner, image_bytes(20, 20))
+
+    with pytest.raises(ValueError, match="prepared"):
+        _store(app_env, app_storage, owner, image_bytes(200, 20), prepared)
