@@ -172,8 +172,8 @@ def store_asset(
         prepared = prepare_file(
             session, storage, owner_id=owner_id, data=data, content_type=content_type, kind=kind, run_id=run_id
         )
-    elif prepared.owner_id != owner_id or prepared.size_bytes != len(data):
-        raise ValueError("prepared: this file was prepared for other bytes or another owner")
+    else:
+        _check_prepared(prepared, owner_id, data)
     provenance = _Provenance(
         workflow_id=workflow_id, run_id=run_id, node_id=node_id, item_index=item_index, endpoint_id=endpoint_id,
         params=params, seed=seed, cost_credits=cost_credits, prompt=prompt, source_url=source_url, sandbox=sandbox,
@@ -209,8 +209,8 @@ def upload_image(
     """
     if prepared is None:
         prepared = prepare_upload(session, storage, owner_id=owner_id, data=data)
-    elif prepared.owner_id != owner_id or prepared.size_bytes != len(data):
-        raise ValueError("prepared: this file was prepared for other bytes or another owner")
+    else:
+        _check_prepared(prepared, owner_id, data)
     provenance = _Provenance(original_filename=clean_original_filename(filename))
     return _add_row(session, prepared, provenance=provenance, parents=[])
 
@@ -334,6 +334,14 @@ def _write_file(
         owner_id=owner_id, sha256=digest, size_bytes=len(data), info=info, storage_key=storage_key,
         thumbnail_key=thumbnail_key, written=True,
     )
+
+
+def _check_prepared(prepared: PreparedFile, owner_id: uuid.UUID, data: bytes) -> None:
+    if prepared.owner_id != owner_id or prepared.size_bytes != len(data):
+        raise ValueError(
+            f"prepared: the file {prepared.storage_key!r} was prepared for another owner or other bytes; "
+            "pass the PreparedFile that prepare_file returned for these bytes"
+        )
 
 
 def _add_row(session: Session, file: PreparedFile, *, provenance: _Provenance, parents: list[uuid.UUID]) -> Asset:
