@@ -69,6 +69,8 @@ def app_env(database_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("FALFLOW_DATABASE_URL", database_url)
     monkeypatch.setenv("FALFLOW_JWT_SECRET", TEST_JWT_SECRET)
     monkeypatch.setenv("FALFLOW_LOG_JSON", "false")
+    # The test process starts the app many times; freezing would keep each start's objects forever.
+    monkeypatch.setenv("FALFLOW_GC_FREEZE", "false")
     reset_context()
     context = get_context()
     _truncate_all(context)
