@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from falflow.kit.auth import Context, CurrentUserId
 from falflow.kit.errors import InvalidInputError
 from falflow.runs import repository, service
-from falflow.runs.engine import get_engine
+from falflow.runs.engine import first_advance, get_engine
 from falflow.runs.events import event_bus, event_to_dict, wait_for_news
 from falflow.runs.models import Run
 from falflow.runs.schemas import RunAccepted, RunDetail, RunPublic, RunRequest
@@ -53,16 +53,18 @@ async def run_workflow(
     """Validate, estimate and hold credits (402 when short), snapshot the workflow, and start the run."""
     request = body or RunRequest()
 
-    def create() -> Run:
+    def create() -> tuple[Run, dict[str, Any] | None]:
         with context.database.write_session() as session:
-            return service.start_run(
+            run = service.start_run(
                 session, owner_id=user_id, workflow_id=workflowId, catalog=get_catalog(),
                 options=service.RunOptions(request.base_version, request.only_up_to, request.start_from, request.force),
                 margin_bps=context.settings.price_margin_bps, mode=context.settings.mode.value, request_key=idempotency_key,
             )
+            return run, first_advance(session, run)
 
+    decision = None
     try:
-        run = await asyncio.to_thread(create)
+        run, decision = await asyncio.to_thread(create)
     except IntegrityError:
         # Two requests with the same Idempotency-Key raced; the other one created the run.
         if not idempotency_key:
@@ -76,7 +78,7 @@ async def run_workflow(
         if found is None:
             raise
         run = found
-    await get_engine().start(run.id)
+    await get_engine().start(run.id, decision)
     base = f"/api/runs/{run.id}"
     return RunAccepted(
         run_id=run.id, status=run.status, estimated_credits=run.estimated_credits, status_url=base,

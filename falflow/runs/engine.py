@@ -1,6 +1,7 @@
 """The durable run engine, built on DBOS Transact.
 
-A run is a DBOS workflow (`falflow.run`, id = run id) that plans the first ready nodes. Each
+A run is a DBOS workflow (`falflow.run`, id = run id) that runs the first ready nodes, planned in
+the transaction that created the run (`first_advance`) or else in its own first step. Each
 batch item runs as one checkpointed step: execute the item, then advance the run (hand out
 what became ready, settle the run when everything is terminal). A successful item advances the
 run in the same transaction that records its success. The advance hands new items to the
@@ -27,11 +28,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from dbos import DBOS, DBOSClient, DBOSConfig, SetWorkflowID
+from sqlmodel import Session
 
 from falflow.kit.db import is_sqlite
 from falflow.runs import planner, repository
 from falflow.runs.events import event_bus
 from falflow.runs.executor import execute_item
+from falflow.runs.models import Run
 from falflow.runs.services import RunServices, configure_run_services, get_run_services
 from falflow.runs.states import NodeStatus, RunStatus
 
@@ -125,9 +128,30 @@ async def _carry_on(run_id: str, owner: str, decision: dict[str, Any]) -> None:
 
 
 @DBOS.workflow(name=RUN_WORKFLOW)
-async def run_workflow(run_id: str) -> None:
-    decision = await advance_step(run_id)
+async def run_workflow(run_id: str, decision: dict[str, Any] | None = None) -> None:
+    """Run the items of `decision`, the first advance made with the run, or plan them first without one.
+
+    DBOS stores the arguments with the workflow, so a recovered workflow takes the same path.
+    """
+    if decision is None:
+        decision = await advance_step(run_id)
     await _carry_on(run_id, run_id, decision)
+
+
+def first_advance(session: Session, run: Run) -> dict[str, Any] | None:
+    """Plan a new run's first items in the transaction that creates it, when this process runs them.
+
+    This saves the run workflow a step and a transaction of its own. The items are handed to the
+    run workflow, which gets the returned decision from `RunEngine.start`. Returns None in a web
+    process with run workers, whose run workflow plans the run itself.
+    """
+    engine = get_engine()
+    if engine.role != "embedded":
+        return None
+    decision = planner.advance_run(
+        session, run.id, engine.services.catalog, owner=str(run.id), inline=True, locked_run=run
+    )
+    return _decision(decision)
 
 
 @DBOS.workflow(name=ITEM_WORKFLOW)
@@ -292,7 +316,8 @@ class RunEngine:
             await asyncio.to_thread(release)
             logger.warning("engine.items_released", extra={"run_id": str(run_id), "owners": ended})
 
-    async def start(self, run_id: uuid.UUID) -> None:
+    async def start(self, run_id: uuid.UUID, decision: dict[str, Any] | None = None) -> None:
+        """Start the run's workflow; `decision` is its committed first advance (`first_advance`), if any."""
         if self.role == "client":
             assert self._client is not None
             await self._client.enqueue_async(
@@ -303,8 +328,10 @@ class RunEngine:
             with SetWorkflowID(str(run_id)):
                 await DBOS.enqueue_workflow_async(RUN_QUEUE, run_workflow, str(run_id))
             return
+        if decision is not None:
+            event_bus.notify(run_id)
         with SetWorkflowID(str(run_id)):
-            await DBOS.start_workflow_async(run_workflow, str(run_id))
+            await DBOS.start_workflow_async(run_workflow, str(run_id), decision)
 
     async def cancel(self, run_id: uuid.UUID) -> None:
         """Stop a run the API marked as cancelling: waiting items end now, in-flight ones are cancelled at fal.

@@ -296,7 +296,7 @@ def test_run_committed_before_crash_starts_on_restart(
     from falflow.api import create_standalone_app
     from falflow.runs.engine import RunEngine
 
-    async def crash_before_start(self: RunEngine, run_id: Any) -> None:
+    async def crash_before_start(self: RunEngine, run_id: Any, decision: Any = None) -> None:
         return None
 
     with monkeypatch.context() as patch:
@@ -304,7 +304,7 @@ def test_run_committed_before_crash_starts_on_restart(
         with TestClient(create_standalone_app(), base_url="http://localhost:3000") as first:
             headers = sign_up(first)["headers"]
             run_id = start_run(first, headers, create_workflow(first, headers, FLUX_UPSCALE))
-            assert first.get(f"/api/runs/{run_id}", headers=headers).json()["status"] == "queued"
+            assert first.get(f"/api/runs/{run_id}", headers=headers).json()["status"] == "running"
     assert standin_requests(fal_standin) == []
 
     with TestClient(create_standalone_app(), base_url="http://localhost:3000") as restarted:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from falflow.accounts import service as accounts
@@ -15,7 +17,8 @@ from falflow.runs import planner, repository, service
 from falflow.workflows import service as workflows
 from falflow.workflows.endpoints import get_catalog
 from falflow.sandbox.fal import RunningStandin
-from tests.runs.conftest import edge, flux_node, standin_requests, text_node
+from tests.conftest import sign_up
+from tests.runs.conftest import create_workflow, edge, flux_node, standin_requests, text_node, wait_for_run
 
 BRANCHES = {
     "nodes": [text_node("prompt", "two moons"), flux_node("left", seed=1), flux_node("right", seed=2)],
@@ -126,3 +129,45 @@ def test_starting_worker_takes_items_from_an_ended_owner(engine_env: AppContext,
 
     assert asyncio.run(run_worker_until_done()) == "succeeded"
     assert [r["submit_count"] for r in standin_requests(fal_standin)] == [1, 1]
+
+
+def test_run_start_plans_the_first_items(engine_env: AppContext, fal_standin: RunningStandin) -> None:
+    """`POST …/run` hands the first items to the run workflow in its own transaction, and they run once."""
+    from falflow.api import create_standalone_app
+    from falflow.runs.engine import RunEngine, get_engine
+
+    decisions: list[dict[str, Any]] = []
+
+    async def record_start(self: RunEngine, run_id: uuid.UUID, decision: dict[str, Any] | None = None) -> None:
+        decisions.append({"run_id": run_id, "decision": decision})
+
+    with TestClient(create_standalone_app(), base_url="http://localhost:3000") as client:
+        headers = sign_up(client)["headers"]
+        workflow_id = create_workflow(client, headers, BRANCHES)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(RunEngine, "start", record_start)
+            response = client.post(f"/api/workflows/{workflow_id}/run", headers=headers)
+        assert response.status_code == 202
+        assert response.json()["status"] == "running"
+        (started,) = decisions
+        run_id = started["run_id"]
+        with engine_env.database.read_session() as session:
+            owners = {item.node_id: item.dispatched_by for item in repository.items_of(session, run_id)}
+        assert started["decision"] == {"start": [["right", 0]], "inline": ["left", 0], "finished": False}
+        assert owners == {"left": f"inline:{run_id}", "right": str(run_id)}
+
+        client.portal.call(get_engine().start, run_id, started["decision"])  # type: ignore[union-attr]
+        run = wait_for_run(client, headers, str(run_id))
+
+    assert run["status"] == "succeeded"
+    assert [r["submit_count"] for r in standin_requests(fal_standin)] == [1, 1]
+
+
+def test_utility_run_ends_in_its_start_request(engine_client: TestClient) -> None:
+    headers = sign_up(engine_client)["headers"]
+    workflow_id = create_workflow(engine_client, headers, {"nodes": [text_node("prompt", "hello")], "edges": []})
+
+    response = engine_client.post(f"/api/workflows/{workflow_id}/run", headers=headers)
+
+    assert response.status_code == 202
+    assert response.json()["status"] == "succeeded"
