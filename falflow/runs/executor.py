@@ -534,6 +534,10 @@ def _commit_success(
 
 def _reuse_cached(services: RunServices, ctx: ItemContext, key: str) -> bool:
     """Finish the item from the cache when the owner already has this exact result; no charge."""
+    # Most lookups miss, and a read finds that out without waiting for the write lock.
+    with services.context.database.read_session() as session:
+        if repository.get_cache_entry(session, ctx.owner_id, key) is None:
+            return False
     with services.context.database.write_session() as session:
         entry = repository.get_cache_entry(session, ctx.owner_id, key)
         if entry is None:
