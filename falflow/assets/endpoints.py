@@ -95,8 +95,7 @@ async def upload_asset(request: Request, user_id: CurrentUserId, context: Contex
 
     def store() -> AssetPublic:
         # Decoding, the thumbnail and the file write happen before the write transaction opens.
-        with context.database.read_session() as session:
-            prepared = service.prepare_upload(session, storage, owner_id=user_id, data=upload.data)
+        prepared = service.prepare_upload(context.database.read_session, storage, owner_id=user_id, data=upload.data)
         try:
             with context.database.write_session() as session:
                 asset = service.upload_image(
@@ -104,7 +103,7 @@ async def upload_asset(request: Request, user_id: CurrentUserId, context: Contex
                 )
                 public = AssetPublic.from_row(asset)
         except BaseException:
-            service.discard_prepared(storage, [prepared])
+            service.discard_prepared(context.database.read_session, storage, [prepared])
             raise
         return public
 

@@ -119,6 +119,20 @@ def list_deleted_before(session: Session, cutoff: datetime, *, limit: int) -> li
     return list(session.exec(statement))
 
 
+def key_referenced(session: Session, key: str) -> bool:
+    """Return whether any row, deleted or not, names `key` as its file or thumbnail."""
+    references = or_(col(Asset.storage_key) == key, col(Asset.thumbnail_key) == key)
+    return bool(session.exec(select(exists().where(references))).one())
+
+
+def has_live_with_key(session: Session, owner_id: uuid.UUID, storage_key: str) -> bool:
+    """Return whether a live asset of the owner stores its file under `storage_key`."""
+    statement = select(exists().where(
+        Asset.owner_id == owner_id, Asset.storage_key == storage_key, col(Asset.deleted_at).is_(None)
+    ))
+    return bool(session.exec(statement).one())
+
+
 def key_still_needed(session: Session, key: str, cutoff: datetime) -> bool:
     """Return whether a row that keeps its file references `key`.
 

@@ -9,9 +9,11 @@ and storage calls do not hold the database's write lock.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +42,9 @@ from falflow.kit.errors import InvalidInputError, NotFoundError, UnsupportedMedi
 from falflow.kit.timeutil import utcnow
 
 logger = logging.getLogger("falflow.assets")
+
+# Opens a read-only session, such as `Database.read_session`; it is held only for single queries.
+ReadSession = Callable[[], contextlib.AbstractContextManager[Session]]
 
 __all__ = [
     "AssetLineage",
@@ -93,7 +98,7 @@ class PreparedFile:
 
 
 def prepare_file(
-    session: Session,
+    read_session: ReadSession,
     storage: AssetStorage,
     *,
     owner_id: uuid.UUID,
@@ -104,8 +109,9 @@ def prepare_file(
 ) -> PreparedFile:
     """Check an output's bytes and write its file and thumbnail, unless the owner has these bytes.
 
-    `session` is only read, so this can run before the transaction that stores the row with
-    `store_asset(..., prepared=...)`. Raises like `store_asset`.
+    This runs before the transaction that stores the row with `store_asset(..., prepared=...)`.
+    `read_session` serves the lookup of stored bytes only, so no session stays open while the
+    thumbnail is rendered and the file written. Raises like `store_asset`.
     """
     info = inspect_media(data, expected_kind=_parse_kind(kind))
     declared = content_type.split(";")[0].strip().lower()
@@ -118,13 +124,25 @@ def prepare_file(
                 "run_id": run_id,
             },
         )
-    return _write_file(session, storage, owner_id=owner_id, data=data, info=info, strict=False)
+    return _write_file(read_session, storage, owner_id=owner_id, data=data, info=info, strict=False)
 
 
-def discard_prepared(storage: AssetStorage, prepared: list[PreparedFile]) -> None:
-    """Remove the files that `prepare_file` wrote for rows that were never stored."""
+def discard_prepared(read_session: ReadSession, storage: AssetStorage, prepared: list[PreparedFile]) -> None:
+    """Remove the files that `prepare_file` wrote for rows that were not stored.
+
+    A commit can fail on the client after the server applied it, so a file is kept when any row
+    names it, and every file is kept when that cannot be read. A kept orphan costs space only.
+    """
     keys = [key for file in prepared if file.written for key in (file.storage_key, file.thumbnail_key) if key]
-    for key in keys:
+    if not keys:
+        return
+    try:
+        with read_session() as session:
+            unused = [key for key in keys if not repository.key_referenced(session, key)]
+    except Exception:  # noqa: BLE001 - the caller's own error matters more than the clean-up
+        logger.warning("asset.discard_skipped", extra={"storage_keys": keys}, exc_info=True)
+        return
+    for key in unused:
         try:
             storage.delete(key)
         except Exception:  # noqa: BLE001 - an orphaned file costs space, never data
@@ -170,7 +188,7 @@ def store_asset(
     parents = _check_parents(session, owner_id, parent_asset_ids)
     if prepared is None:
         prepared = prepare_file(
-            session, storage, owner_id=owner_id, data=data, content_type=content_type, kind=kind, run_id=run_id
+            _in(session), storage, owner_id=owner_id, data=data, content_type=content_type, kind=kind, run_id=run_id
         )
     else:
         _check_prepared(prepared, owner_id, data)
@@ -181,8 +199,8 @@ def store_asset(
     return _add_row(session, prepared, provenance=provenance, parents=parents)
 
 
-def prepare_upload(session: Session, storage: AssetStorage, *, owner_id: uuid.UUID, data: bytes) -> PreparedFile:
-    """Check an uploaded image and write its file and thumbnail; `session` is only read.
+def prepare_upload(read_session: ReadSession, storage: AssetStorage, *, owner_id: uuid.UUID, data: bytes) -> PreparedFile:
+    """Check an uploaded image and write its file and thumbnail, like `prepare_file`.
 
     Raises `UnsupportedMediaTypeError` (415) unless the bytes are a PNG, JPEG, WebP or GIF that
     decodes, and `InvalidInputError` (422) when it is empty or over `UPLOAD_MAX_IMAGE_PIXELS`.
@@ -190,7 +208,7 @@ def prepare_upload(session: Session, storage: AssetStorage, *, owner_id: uuid.UU
     if not data:
         raise _invalid("file", "", "is empty; choose an image file")
     info = inspect_media(data, expected_kind=AssetKind.IMAGE, max_image_pixels=UPLOAD_MAX_IMAGE_PIXELS, field="file")
-    return _write_file(session, storage, owner_id=owner_id, data=data, info=info, strict=True)
+    return _write_file(read_session, storage, owner_id=owner_id, data=data, info=info, strict=True)
 
 
 def upload_image(
@@ -208,7 +226,7 @@ def upload_image(
     written here. Raises like `prepare_upload`.
     """
     if prepared is None:
-        prepared = prepare_upload(session, storage, owner_id=owner_id, data=data)
+        prepared = prepare_upload(_in(session), storage, owner_id=owner_id, data=data)
     else:
         _check_prepared(prepared, owner_id, data)
     provenance = _Provenance(original_filename=clean_original_filename(filename))
@@ -308,8 +326,13 @@ def delete_asset(session: Session, owner_id: uuid.UUID, asset_id: uuid.UUID) -> 
     logger.info("asset.deleted", extra={"asset_id": str(asset.id), "owner_id": str(owner_id)})
 
 
+def _in(session: Session) -> ReadSession:
+    """Return a `ReadSession` that reuses the caller's open session."""
+    return lambda: contextlib.nullcontext(session)
+
+
 def _write_file(
-    session: Session, storage: AssetStorage, *, owner_id: uuid.UUID, data: bytes, info: MediaInfo, strict: bool
+    read_session: ReadSession, storage: AssetStorage, *, owner_id: uuid.UUID, data: bytes, info: MediaInfo, strict: bool
 ) -> PreparedFile:
     """Write the file and its thumbnail, unless the owner already has these bytes in storage.
 
@@ -317,7 +340,8 @@ def _write_file(
     without a thumbnail.
     """
     digest = hashlib.sha256(data).hexdigest()
-    twin = repository.find_live_with_sha256(session, owner_id, digest)
+    with read_session() as session:
+        twin = repository.find_live_with_sha256(session, owner_id, digest)
     if twin is not None and storage.exists(twin.storage_key):
         return PreparedFile(
             owner_id=owner_id, sha256=digest, size_bytes=len(data), info=info, storage_key=twin.storage_key,
@@ -337,6 +361,7 @@ def _write_file(
 
 
 def _check_prepared(prepared: PreparedFile, owner_id: uuid.UUID, data: bytes) -> None:
+    # A cheap guard against passing the wrong file: it compares owner and size, not a new hash.
     if prepared.owner_id != owner_id or prepared.size_bytes != len(data):
         raise ValueError(
             f"prepared: the file {prepared.storage_key!r} was prepared for another owner or other bytes; "
@@ -345,6 +370,13 @@ def _check_prepared(prepared: PreparedFile, owner_id: uuid.UUID, data: bytes) ->
 
 
 def _add_row(session: Session, file: PreparedFile, *, provenance: _Provenance, parents: list[uuid.UUID]) -> Asset:
+    if not file.written and not repository.has_live_with_key(session, file.owner_id, file.storage_key):
+        # The asset whose file this reuses was deleted after `prepare_file` found it, and a purge
+        # may remove the file. A retry prepares the bytes again and writes a file of its own.
+        raise RuntimeError(
+            f"the stored file {file.storage_key!r} that these bytes were to share is no longer in use; "
+            "prepare the file again"
+        )
     info = file.info
     row = Asset(
         owner_id=file.owner_id,

@@ -55,12 +55,16 @@ async def run_workflow(
 
     def create() -> tuple[Run, dict[str, Any] | None]:
         with context.database.write_session() as session:
+            # A repeated Idempotency-Key returns the run it created, which its workflow already runs.
+            repeated = idempotency_key is not None and repository.get_run_by_request_key(
+                session, user_id, idempotency_key
+            ) is not None
             run = service.start_run(
                 session, owner_id=user_id, workflow_id=workflowId, catalog=get_catalog(),
                 options=service.RunOptions(request.base_version, request.only_up_to, request.start_from, request.force),
                 margin_bps=context.settings.price_margin_bps, mode=context.settings.mode.value, request_key=idempotency_key,
             )
-            return run, first_advance(session, run)
+            return run, None if repeated else first_advance(session, run)
 
     decision = None
     try:

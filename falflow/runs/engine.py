@@ -289,32 +289,42 @@ class RunEngine:
             await _dispatch(str(run_id), decision)
 
     async def _release_stranded(self, run_id: uuid.UUID) -> None:
-        """Take back unsent items from owner workflows that ended without running them.
+        """Hand the engine the unsent items that no live workflow will run.
 
-        A workflow whose step failed for good after its advance committed ends without starting
-        the items it was handed. Items of a workflow that may still run (pending, enqueued) stay.
+        An item handed out to run inline is stranded when its owner workflow has ended. One
+        handed out to start as a child workflow is stranded when that child was never started and
+        its owner has ended. A child that exists runs its item itself, even when the item is back
+        in the queue for a retry. The items go to `ENGINE_OWNER` in one guarded UPDATE, so that no
+        other workflow's advance takes one inline while the engine starts it.
         """
 
-        def unsent_owners() -> set[str]:
+        def unsent() -> list[tuple[str, int, str]]:
             with self.services.context.database.read_session() as session:
-                return {
-                    item.dispatched_by for item in repository.items_of(session, run_id)
+                return [
+                    (item.node_id, item.item_index, item.dispatched_by) for item in repository.items_of(session, run_id)
                     if item.status == NodeStatus.QUEUED and item.fal_request_id is None
                     and item.dispatched_by not in (None, ENGINE_OWNER)
-                }
+                ]
 
-        ended = []
-        for owner in await asyncio.to_thread(unsent_owners):
-            status = await DBOS.get_workflow_status_async(owner.removeprefix("inline:"))
-            if status is None or status.status not in _LIVE_WORKFLOW_STATUSES:
-                ended.append(owner)
-        if ended:
+        async def ended(workflow_id: str) -> bool:
+            status = await DBOS.get_workflow_status_async(workflow_id)
+            return status is None or status.status not in _LIVE_WORKFLOW_STATUSES
+
+        stranded = []
+        for node_id, item_index, owner in await asyncio.to_thread(unsent):
+            child = item_workflow_id(str(run_id), node_id, item_index)
+            if owner.startswith("inline:"):
+                if await ended(owner.removeprefix("inline:")):
+                    stranded.append((node_id, item_index, owner))
+            elif await DBOS.get_workflow_status_async(child) is None and await ended(owner):
+                stranded.append((node_id, item_index, owner))
+        if stranded:
             def release() -> None:
                 with self.services.context.database.write_session() as session:
-                    repository.release_unsent_items(session, run_id, ended)
+                    repository.release_unsent_items(session, run_id, stranded, to_owner=ENGINE_OWNER)
 
             await asyncio.to_thread(release)
-            logger.warning("engine.items_released", extra={"run_id": str(run_id), "owners": ended})
+            logger.warning("engine.items_released", extra={"run_id": str(run_id), "items": len(stranded)})
 
     async def start(self, run_id: uuid.UUID, decision: dict[str, Any] | None = None) -> None:
         """Start the run's workflow; `decision` is its committed first advance (`first_advance`), if any."""

@@ -455,17 +455,16 @@ def _finish_success(
     prepared: list[assets.PreparedFile] = []
     charged: int | None = None
     try:
-        with services.context.database.read_session() as session:
-            for _value, data, content_type in downloads:
-                prepared.append(assets.prepare_file(
-                    session, services.storage, owner_id=ctx.owner_id, data=data, content_type=content_type,
-                    run_id=ctx.run_id,
-                ))
+        for _value, data, content_type in downloads:
+            prepared.append(assets.prepare_file(
+                services.context.database.read_session, services.storage, owner_id=ctx.owner_id, data=data,
+                content_type=content_type, run_id=ctx.run_id,
+            ))
         charged = _commit_success(services, ctx, spec, arguments, outputs, downloads, prepared, cost, request_id,
                                   parents=parents, prompt=prompt)
     finally:
         if charged is None:
-            assets.discard_prepared(services.storage, prepared)
+            assets.discard_prepared(services.context.database.read_session, services.storage, prepared)
     if charged is not None:
         event_bus.notify(ctx.run_id)
         logger.info("run.node.succeeded", extra={"run_id": str(ctx.run_id), "node_id": ctx.node_id, "cost_credits": charged})

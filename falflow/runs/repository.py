@@ -116,15 +116,18 @@ def update_item(session: Session, run_id: uuid.UUID, node_id: str, item_index: i
     )
 
 
-def release_unsent_items(session: Session, run_id: uuid.UUID, owners: list[str]) -> None:
-    """Clear the owner of the run's queued, never sent items that `owners` were handed."""
-    items = RunNodeItem.__table__.c  # type: ignore[attr-defined]
-    session.execute(
-        update(RunNodeItem.__table__)
-        .where(items.run_id == run_id, items.dispatched_by.in_(owners), items.status == "queued",
-               items.fal_request_id.is_(None))
-        .values(dispatched_by=None)
-    )
+def release_unsent_items(
+    session: Session, run_id: uuid.UUID, items: list[tuple[str, int, str]], *, to_owner: str
+) -> None:
+    """Hand each (node id, item index, owner) item to `to_owner`, if it is still queued, unsent and that owner's."""
+    columns = RunNodeItem.__table__.c  # type: ignore[attr-defined]
+    for node_id, item_index, owner in items:
+        session.execute(
+            update(RunNodeItem.__table__)
+            .where(columns.run_id == run_id, columns.node_id == node_id, columns.item_index == item_index,
+                   columns.dispatched_by == owner, columns.status == "queued", columns.fal_request_id.is_(None))
+            .values(dispatched_by=to_owner)
+        )
 
 
 def get_node(session: Session, run_id: uuid.UUID, node_id: str) -> RunNode | None:

@@ -16,8 +16,9 @@ from tests.assets.samples import image_bytes
 
 
 def _prepare(app_env: AppContext, storage: AssetStorage, owner: uuid.UUID, data: bytes) -> service.PreparedFile:
-    with app_env.database.read_session() as session:
-        return service.prepare_file(session, storage, owner_id=owner, data=data, content_type="image/png")
+    return service.prepare_file(
+        app_env.database.read_session, storage, owner_id=owner, data=data, content_type="image/png"
+    )
 
 
 def _store(
@@ -69,7 +70,7 @@ def test_discard_removes_only_files_it_wrote(
     reused = _prepare(app_env, app_storage, owner, image_bytes(30, 30, color=(1, 2, 3)))
     fresh = _prepare(app_env, app_storage, owner, image_bytes(50, 20, color=(9, 9, 9)))
 
-    service.discard_prepared(app_storage, [reused, fresh])
+    service.discard_prepared(app_env.database.read_session, app_storage, [reused, fresh])
 
     assert app_storage.exists(kept.storage_key)
     assert not app_storage.exists(fresh.storage_key)
@@ -84,3 +85,37 @@ def test_prepared_file_of_other_bytes_is_refused(
 
     with pytest.raises(ValueError, match="prepared"):
         _store(app_env, app_storage, owner, image_bytes(200, 20), prepared)
+
+
+def test_discard_keeps_a_file_a_row_names(
+    app_env: AppContext, app_storage: AssetStorage, owner: uuid.UUID
+) -> None:
+    """A commit that failed on the client after the server applied it must not cost the file."""
+    data = image_bytes(70, 30)
+    prepared = _prepare(app_env, app_storage, owner, data)
+    asset = _store(app_env, app_storage, owner, data, prepared)
+
+    service.discard_prepared(app_env.database.read_session, app_storage, [prepared])
+
+    assert app_storage.exists(asset.storage_key)
+    assert asset.thumbnail_key is not None
+    assert app_storage.exists(asset.thumbnail_key)
+
+
+def test_shared_file_of_a_deleted_asset_is_refused(
+    app_env: AppContext, app_storage: AssetStorage, owner: uuid.UUID, store: StoreFn
+) -> None:
+    """Bytes prepared to share a file whose asset is deleted before the commit raise, so the caller retries."""
+    data = image_bytes(33, 33)
+    first = store(owner, data)
+    prepared = _prepare(app_env, app_storage, owner, data)
+    with app_env.database.write_session() as session:
+        service.delete_asset(session, owner, first.id)
+
+    with pytest.raises(RuntimeError, match="prepare the file again"):
+        _store(app_env, app_storage, owner, data, prepared)
+    again = _prepare(app_env, app_storage, owner, data)
+
+    assert not prepared.written
+    assert again.written
+    assert again.storage_key != first.storage_key

@@ -88,6 +88,33 @@ def test_engine_owner_runs_nothing_inline(app_env: AppContext) -> None:
     assert handed.start == [("left", 0), ("right", 0)]
 
 
+def test_released_item_goes_to_no_other_workflow(app_env: AppContext) -> None:
+    """An item taken back from an ended owner belongs to the engine at once, so no advance runs it inline."""
+    run_id = start(app_env)
+    advance(app_env, run_id, "ended-owner")
+    with app_env.database.write_session() as session:
+        repository.release_unsent_items(session, run_id, [("right", 0, "ended-owner")], to_owner="engine")
+
+    other = advance(app_env, run_id, "workflow-b")
+    engine = advance(app_env, run_id, "engine", inline=False)
+
+    assert other.inline is None
+    assert other.start == []
+    assert engine.start == [("right", 0)]
+
+
+def test_release_skips_an_item_that_changed_owner(app_env: AppContext) -> None:
+    run_id = start(app_env)
+    advance(app_env, run_id, "first-owner")
+
+    with app_env.database.write_session() as session:
+        repository.release_unsent_items(session, run_id, [("right", 0, "someone-else")], to_owner="engine")
+
+    with app_env.database.read_session() as session:
+        owners = {item.node_id: item.dispatched_by for item in repository.items_of(session, run_id)}
+    assert owners["right"] == "first-owner"
+
+
 def test_restart_takes_items_from_an_ended_owner(engine_env: AppContext, fal_standin: RunningStandin) -> None:
     """Items handed to a workflow that ended without running them start when the engine reconciles."""
     from falflow.api import create_standalone_app
@@ -171,3 +198,26 @@ def test_utility_run_ends_in_its_start_request(engine_client: TestClient) -> Non
 
     assert response.status_code == 202
     assert response.json()["status"] == "succeeded"
+
+
+def test_repeated_run_request_plans_nothing(engine_client: TestClient, engine_env: AppContext) -> None:
+    """A request repeated with its Idempotency-Key returns the first run and passes no new plan to the engine."""
+    from falflow.runs.engine import RunEngine
+
+    headers = sign_up(engine_client)["headers"]
+    workflow_id = create_workflow(engine_client, headers, BRANCHES)
+    key = {"Idempotency-Key": f"key-{uuid.uuid4().hex}"}
+    first = engine_client.post(f"/api/workflows/{workflow_id}/run", headers={**headers, **key})
+    decisions: list[dict[str, Any] | None] = []
+
+    async def record_start(self: RunEngine, run_id: uuid.UUID, decision: dict[str, Any] | None = None) -> None:
+        decisions.append(decision)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(RunEngine, "start", record_start)
+        again = engine_client.post(f"/api/workflows/{workflow_id}/run", headers={**headers, **key})
+
+    assert again.status_code == 202
+    assert again.json()["run_id"] == first.json()["run_id"]
+    assert decisions == [None]
+    wait_for_run(engine_client, headers, first.json()["run_id"])
