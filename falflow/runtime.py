@@ -246,9 +246,9 @@ def _freeze_startup_objects() -> None:
     """Move every object alive after start-up into the collector's permanent generation.
 
     Modules, the catalog and SQLAlchemy's mappers stay alive for the whole process, yet each full
-    collection scanned them all again: about 200,000 objects, which paused the process for up to
-    130 ms under load. Frozen objects are never collected, so the
-    garbage that exists now is collected first.
+    collection scanned them all again: about 200,000 objects in the API server, which paused it
+    for up to 130 ms in a burst of runs. Frozen objects are never collected, so the garbage that
+    exists now is collected first.
     """
     gc.collect()
     gc.freeze()

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from falflow.assets import service
 from falflow.assets.dependencies import Storage
-from falflow.assets.errors import StoredObjectNotFoundError
+from falflow.assets.errors import SharedFileGoneError, StoredObjectNotFoundError
 from falflow.assets.filenames import download_filename
 from falflow.assets.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, AssetFilters
 from falflow.assets.media import extension_for_mime_type
@@ -93,7 +93,7 @@ async def upload_asset(request: Request, user_id: CurrentUserId, context: Contex
     """Upload an image (PNG, JPEG, WebP or GIF) for an image-input node, as multipart part `file`."""
     upload = await read_single_file(request, field_name=_UPLOAD_FIELD, max_bytes=context.settings.max_upload_bytes)
 
-    def store() -> AssetPublic:
+    def store_once() -> AssetPublic:
         # Decoding, the thumbnail and the file write happen before the write transaction opens.
         prepared = service.prepare_upload(context.database.read_session, storage, owner_id=user_id, data=upload.data)
         try:
@@ -101,11 +101,17 @@ async def upload_asset(request: Request, user_id: CurrentUserId, context: Contex
                 asset = service.upload_image(
                     session, storage, owner_id=user_id, data=upload.data, filename=upload.filename, prepared=prepared
                 )
-                public = AssetPublic.from_row(asset)
+                return AssetPublic.from_row(asset)
         except BaseException:
             service.discard_prepared(context.database.read_session, storage, [prepared])
             raise
-        return public
+
+    def store() -> AssetPublic:
+        try:
+            return store_once()
+        except SharedFileGoneError:
+            # The stored file these bytes were to share lost its asset meanwhile; this try writes its own.
+            return store_once()
 
     return await run_in_threadpool(store)
 

@@ -22,3 +22,10 @@ class StoredObjectNotFoundError(StorageError, LookupError):
 
 class InvalidByteRangeError(StorageError, ValueError):
     """A byte range that does not lie inside the stored object."""
+
+
+class SharedFileGoneError(StorageError):
+    """The stored file that new bytes were to share lost its last live asset before the row was stored.
+
+    Preparing the bytes again writes a file of their own.
+    """

@@ -20,6 +20,7 @@ from typing import Any
 from sqlmodel import Session
 
 from falflow.assets import repository
+from falflow.assets.errors import SharedFileGoneError
 from falflow.assets.filenames import clean_original_filename
 from falflow.assets.lineage import AssetLineage, asset_lineage
 from falflow.assets.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, AssetCursor, AssetFilters, AssetPage
@@ -373,7 +374,7 @@ def _add_row(session: Session, file: PreparedFile, *, provenance: _Provenance, p
     if not file.written and not repository.has_live_with_key(session, file.owner_id, file.storage_key):
         # The asset whose file this reuses was deleted after `prepare_file` found it, and a purge
         # may remove the file. A retry prepares the bytes again and writes a file of its own.
-        raise RuntimeError(
+        raise SharedFileGoneError(
             f"the stored file {file.storage_key!r} that these bytes were to share is no longer in use; "
             "prepare the file again"
         )

@@ -293,10 +293,12 @@ class RunEngine:
 
         An item handed out to run inline is stranded when its owner workflow has ended. One
         handed out to start as a child workflow is stranded when that child was never started and
-        its owner has ended. A child that exists runs its item itself, even when the item is back
-        in the queue for a retry. The items go to `ENGINE_OWNER` in one guarded UPDATE, so that no
-        other workflow's advance takes one inline while the engine starts it.
+        its owner has ended. A live child runs its item itself, even when the item is back in the
+        queue for a retry. The items go to `ENGINE_OWNER` in one guarded UPDATE, so that no other
+        workflow's advance takes one inline while the engine starts it.
         """
+        # NOTE: a child workflow that ended without sending its item (its step failed every retry)
+        # keeps the item, so the item waits unsent. Starting the same workflow id again only attaches.
 
         def unsent() -> list[tuple[str, int, str]]:
             with self.services.context.database.read_session() as session:
@@ -306,9 +308,13 @@ class RunEngine:
                     and item.dispatched_by not in (None, ENGINE_OWNER)
                 ]
 
+        owners_ended: dict[str, bool] = {}
+
         async def ended(workflow_id: str) -> bool:
-            status = await DBOS.get_workflow_status_async(workflow_id)
-            return status is None or status.status not in _LIVE_WORKFLOW_STATUSES
+            if workflow_id not in owners_ended:
+                status = await DBOS.get_workflow_status_async(workflow_id)
+                owners_ended[workflow_id] = status is None or status.status not in _LIVE_WORKFLOW_STATUSES
+            return owners_ended[workflow_id]
 
         stranded = []
         for node_id, item_index, owner in await asyncio.to_thread(unsent):
@@ -316,7 +322,7 @@ class RunEngine:
             if owner.startswith("inline:"):
                 if await ended(owner.removeprefix("inline:")):
                     stranded.append((node_id, item_index, owner))
-            elif await DBOS.get_workflow_status_async(child) is None and await ended(owner):
+            elif await ended(owner) and await DBOS.get_workflow_status_async(child) is None:
                 stranded.append((node_id, item_index, owner))
         if stranded:
             def release() -> None:

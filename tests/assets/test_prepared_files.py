@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from falflow.assets import service
+from falflow.assets.errors import SharedFileGoneError
 from falflow.assets.models import Asset
 from falflow.assets.storage import AssetStorage
 from falflow.context import AppContext
@@ -112,7 +113,7 @@ def test_shared_file_of_a_deleted_asset_is_refused(
     with app_env.database.write_session() as session:
         service.delete_asset(session, owner, first.id)
 
-    with pytest.raises(RuntimeError, match="prepare the file again"):
+    with pytest.raises(SharedFileGoneError, match="prepare the file again"):
         _store(app_env, app_storage, owner, data, prepared)
     again = _prepare(app_env, app_storage, owner, data)
 

@@ -221,3 +221,49 @@ def test_repeated_run_request_plans_nothing(engine_client: TestClient, engine_en
     assert again.json()["run_id"] == first.json()["run_id"]
     assert decisions == [None]
     wait_for_run(engine_client, headers, first.json()["run_id"])
+
+
+def _take_back(app_env: AppContext, run_id: uuid.UUID, monkeypatch: pytest.MonkeyPatch, statuses: dict[str, str]) -> dict[str, str | None]:
+    """Run the engine's take-back against DBOS workflow statuses given by id (a stand-in for DBOS's own table)."""
+    from types import SimpleNamespace
+
+    from dbos import DBOS
+
+    from falflow.runs.engine import RunEngine
+
+    async def status_of(workflow_id: str) -> SimpleNamespace | None:
+        return SimpleNamespace(status=statuses[workflow_id]) if workflow_id in statuses else None
+
+    monkeypatch.setattr(DBOS, "get_workflow_status_async", status_of)
+    engine = RunEngine(SimpleNamespace(context=app_env))  # type: ignore[arg-type]
+    asyncio.run(engine._release_stranded(run_id))
+    with app_env.database.read_session() as session:
+        return {item.node_id: item.dispatched_by for item in repository.items_of(session, run_id)}
+
+
+def test_take_back_leaves_a_started_child(app_env: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child workflow that exists runs its own item, so only the inline item of the ended owner is taken back."""
+    run_id = start(app_env)
+    advance(app_env, run_id, "owner")
+
+    owners = _take_back(app_env, run_id, monkeypatch, {"owner": "SUCCESS", f"{run_id}:right:0": "PENDING"})
+
+    assert owners == {"left": "engine", "right": "owner"}
+
+
+def test_take_back_of_an_owner_that_failed(app_env: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    run_id = start(app_env)
+    advance(app_env, run_id, "owner")
+
+    owners = _take_back(app_env, run_id, monkeypatch, {"owner": "ERROR"})
+
+    assert owners == {"left": "engine", "right": "engine"}
+
+
+def test_take_back_leaves_a_live_owner(app_env: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    run_id = start(app_env)
+    advance(app_env, run_id, "owner")
+
+    owners = _take_back(app_env, run_id, monkeypatch, {"owner": "PENDING"})
+
+    assert owners == {"left": "inline:owner", "right": "owner"}
