@@ -147,7 +147,7 @@ async def _burst(profile: Profile, workdir: Path, standin: StandinProcess, resul
     fal_nodes = runs * profile.burst_nodes
     cpu_per_node = Summary.of([sample.cpu_seconds / fal_nodes for sample in samples])
     busy = Summary.of([sample.cpu_seconds / sample.wall for sample in samples])
-    # With one busy core, the target wall holds at most this much CPU time per fal node.
+    # With one busy core, the target wall allows at most this much CPU time per fal node.
     budget_ms = MAX_WALL_RATIO * ideal / fal_nodes * 1000
     result.metrics += [
         Metric.checked("burst wall (first POST sent → last run finished) / ideal",

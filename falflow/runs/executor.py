@@ -448,7 +448,7 @@ def _finish_success(
     """Store the assets, charge the node, mark the item succeeded and advance the run, all in one transaction.
 
     The files and thumbnails are written first, outside the transaction, so that they do not hold
-    the write lock; files whose rows are not stored in the end are removed again.
+    the write lock. Files whose rows are not stored in the end are removed again.
     """
     parents = [asset.id for asset in ctx.url_assets.values()]
     prompt = arguments.get("prompt") if isinstance(arguments.get("prompt"), str) else None

@@ -67,13 +67,13 @@ def test_bytes_the_owner_has_reuse_the_stored_file(
 def test_discard_removes_only_files_it_wrote(
     app_env: AppContext, app_storage: AssetStorage, files_root: Path, owner: uuid.UUID, store: StoreFn
 ) -> None:
-    kept = store(owner, image_bytes(30, 30, color=(1, 2, 3)))
+    stored = store(owner, image_bytes(30, 30, color=(1, 2, 3)))
     reused = _prepare(app_env, app_storage, owner, image_bytes(30, 30, color=(1, 2, 3)))
     fresh = _prepare(app_env, app_storage, owner, image_bytes(50, 20, color=(9, 9, 9)))
 
     service.discard_prepared(app_env.database.read_session, app_storage, [reused, fresh])
 
-    assert app_storage.exists(kept.storage_key)
+    assert app_storage.exists(stored.storage_key)
     assert not app_storage.exists(fresh.storage_key)
     assert fresh.thumbnail_key is not None and not app_storage.exists(fresh.thumbnail_key)
     assert len(stored_files(files_root)) == 2

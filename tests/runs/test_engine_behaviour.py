@@ -385,12 +385,12 @@ def test_output_thumbnails_are_rendered_outside_the_write_lock(
     from falflow.assets import service as asset_service
 
     database = get_context().database
-    held: list[bool] = []
+    lock_held: list[bool] = []
     render = asset_service.render_image_thumbnail
 
     def recording_render(data: bytes, image_format: str) -> bytes:
         lock = database._writer_lock
-        held.append(bool(getattr(lock, "_is_owned", lambda: False)()))
+        lock_held.append(bool(getattr(lock, "_is_owned", lambda: False)()))
         return render(data, image_format)
 
     monkeypatch.setattr(asset_service, "render_image_thumbnail", recording_render)
@@ -399,4 +399,4 @@ def test_output_thumbnails_are_rendered_outside_the_write_lock(
     run = wait_for_run(engine_client, headers, run_id)
 
     assert run["status"] == "succeeded"
-    assert held == [False, False]
+    assert lock_held == [False, False]
