@@ -318,11 +318,12 @@ class RunEngine:
 
         stranded = []
         for node_id, item_index, owner in await asyncio.to_thread(unsent):
-            child = item_workflow_id(str(run_id), node_id, item_index)
             if owner.startswith("inline:"):
                 if await ended(owner.removeprefix("inline:")):
                     stranded.append((node_id, item_index, owner))
-            elif await ended(owner) and await DBOS.get_workflow_status_async(child) is None:
+                continue
+            child = item_workflow_id(str(run_id), node_id, item_index)
+            if await ended(owner) and await DBOS.get_workflow_status_async(child) is None:
                 stranded.append((node_id, item_index, owner))
         if stranded:
             def release() -> None:
@@ -345,6 +346,7 @@ class RunEngine:
                 await DBOS.enqueue_workflow_async(RUN_QUEUE, run_workflow, str(run_id))
             return
         if decision is not None:
+            # The first advance wrote run events in the request's transaction, which has committed.
             event_bus.notify(run_id)
         with SetWorkflowID(str(run_id)):
             await DBOS.start_workflow_async(run_workflow, str(run_id), decision)

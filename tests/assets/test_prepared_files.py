@@ -33,7 +33,7 @@ def _store(
         )
 
 
-def test_prepared_file_is_stored_without_writing_again(
+def test_prepared_file_stored_without_rewrite(
     app_env: AppContext, app_storage: AssetStorage, files_root: Path, owner: uuid.UUID
 ) -> None:
     data = image_bytes(96, 64)
@@ -50,7 +50,7 @@ def test_prepared_file_is_stored_without_writing_again(
     assert (asset.width, asset.height, asset.size_bytes) == (96, 64, len(data))
 
 
-def test_bytes_the_owner_has_reuse_the_stored_file(
+def test_known_bytes_reuse_stored_file(
     app_env: AppContext, app_storage: AssetStorage, files_root: Path, owner: uuid.UUID, store: StoreFn
 ) -> None:
     data = image_bytes(40, 40)
@@ -79,7 +79,7 @@ def test_discard_removes_only_files_it_wrote(
     assert len(stored_files(files_root)) == 2
 
 
-def test_prepared_file_of_other_bytes_is_refused(
+def test_prepared_file_mismatch_rejected(
     app_env: AppContext, app_storage: AssetStorage, owner: uuid.UUID
 ) -> None:
     prepared = _prepare(app_env, app_storage, owner, image_bytes(20, 20))
@@ -88,7 +88,7 @@ def test_prepared_file_of_other_bytes_is_refused(
         _store(app_env, app_storage, owner, image_bytes(200, 20), prepared)
 
 
-def test_discard_keeps_a_file_a_row_names(
+def test_discard_keeps_referenced_file(
     app_env: AppContext, app_storage: AssetStorage, owner: uuid.UUID
 ) -> None:
     """A commit that failed on the client after the server applied it must not cost the file."""
@@ -103,10 +103,10 @@ def test_discard_keeps_a_file_a_row_names(
     assert app_storage.exists(asset.thumbnail_key)
 
 
-def test_shared_file_of_a_deleted_asset_is_refused(
+def test_shared_file_of_deleted_asset_rejected(
     app_env: AppContext, app_storage: AssetStorage, owner: uuid.UUID, store: StoreFn
 ) -> None:
-    """Bytes prepared to share a file whose asset is deleted before the commit raise, so the caller retries."""
+    """Bytes prepared to share the file of an asset deleted before the commit raise, so the caller retries."""
     data = image_bytes(33, 33)
     first = store(owner, data)
     prepared = _prepare(app_env, app_storage, owner, data)

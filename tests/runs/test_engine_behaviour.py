@@ -375,7 +375,7 @@ def test_status_stream_replaces_polls(
     assert logs.count("step 3/3") == 2
 
 
-def test_output_thumbnails_are_rendered_outside_the_write_lock(
+def test_thumbnails_rendered_outside_write_lock(
     engine_client: TestClient, app_env: AppContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A node's thumbnail is rendered before its success transaction takes SQLite's one-writer lock.

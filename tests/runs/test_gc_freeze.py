@@ -21,7 +21,7 @@ def unfrozen() -> Iterator[None]:
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize(("setting", "frozen"), [("true", True), ("false", False)])
-async def test_start_up_freezes_objects_when_enabled(
+async def test_startup_freeze_follows_setting(
     app_env: AppContext, monkeypatch: pytest.MonkeyPatch, unfrozen: None, setting: str, frozen: bool
 ) -> None:
     monkeypatch.setenv("FALFLOW_GC_FREEZE", setting)

@@ -88,7 +88,7 @@ def test_engine_owner_runs_nothing_inline(app_env: AppContext) -> None:
     assert handed.start == [("left", 0), ("right", 0)]
 
 
-def test_released_item_goes_to_no_other_workflow(app_env: AppContext) -> None:
+def test_released_item_stays_with_engine(app_env: AppContext) -> None:
     """An item taken back from an ended owner belongs to the engine at once, so no advance runs it inline."""
     run_id = start(app_env)
     advance(app_env, run_id, "ended-owner")
@@ -103,7 +103,7 @@ def test_released_item_goes_to_no_other_workflow(app_env: AppContext) -> None:
     assert engine.start == [("right", 0)]
 
 
-def test_release_skips_an_item_that_changed_owner(app_env: AppContext) -> None:
+def test_release_skips_changed_owner(app_env: AppContext) -> None:
     run_id = start(app_env)
     advance(app_env, run_id, "first-owner")
 
@@ -137,7 +137,7 @@ def test_restart_takes_items_from_an_ended_owner(engine_env: AppContext, fal_sta
     assert [r["submit_count"] for r in requests] == [1, 1]
 
 
-def test_starting_worker_takes_items_from_an_ended_owner(engine_env: AppContext, fal_standin: RunningStandin) -> None:
+def test_worker_start_takes_stranded_items(engine_env: AppContext, fal_standin: RunningStandin) -> None:
     """A run worker that starts takes back the items of an ended owner and sends them through the node queue."""
     from falflow.runtime import running_services
 
@@ -190,7 +190,7 @@ def test_run_start_plans_the_first_items(engine_env: AppContext, fal_standin: Ru
     assert [r["submit_count"] for r in standin_requests(fal_standin)] == [1, 1]
 
 
-def test_utility_run_ends_in_its_start_request(engine_client: TestClient) -> None:
+def test_utility_run_ends_in_request(engine_client: TestClient) -> None:
     headers = sign_up(engine_client)["headers"]
     workflow_id = create_workflow(engine_client, headers, {"nodes": [text_node("prompt", "hello")], "edges": []})
 
