@@ -22,6 +22,7 @@ import anyio.to_thread
 from falflow.assets.config import storage_for_settings
 from falflow.assets.service import purge_deleted_assets
 from falflow.assets.storage import AssetStorage
+from falflow.assets.thumbnail_queue import ThumbnailQueue
 from falflow.context import AppContext, get_context
 from falflow.graph.live_catalog import LiveCatalogSource, RefreshOutcome, install_catalog, refresh_and_install
 from falflow.integrations.fal import FalGateway, FalGatewayConfig
@@ -198,6 +199,8 @@ async def running_services(
         stoppers.append(relay)
 
     storage = storage_for_settings(settings)
+    thumbnails = ThumbnailQueue(context.database, storage)
+    stoppers.append(thumbnails)
     services = RunServices(
         context=context,
         catalog=get_catalog(),
@@ -209,6 +212,7 @@ async def running_services(
         node_timeout_seconds=settings.run_node_timeout_seconds,
         max_retries=settings.run_max_retries,
         retry_base_seconds=settings.run_retry_base_seconds,
+        thumbnails=thumbnails,
     )
     engine = RunEngine(services, role=role, executor_id=executor_id)
     if settings.gc_freeze:

@@ -142,13 +142,30 @@ def get_asset_thumbnail(
     """Serve the WebP preview (at most 384 px on its longest side) of an image or video."""
     with context.database.read_session() as session:
         asset = service.get_asset_for_owner(session, user_id, assetId)
+    no_thumbnail = NotFoundError(
+        f"Asset '{assetId}' has no thumbnail: only images and videos that could be decoded have one; "
+        f"use /api/assets/{assetId}/file instead."
+    )
     if asset.thumbnail_key is None:
-        raise NotFoundError(
-            f"Asset '{assetId}' has no thumbnail: only images and videos that could be decoded have one; "
-            f"use /api/assets/{assetId}/file instead."
-        )
+        raise no_thumbnail
     filename = download_filename(asset.original_filename, asset.id, "webp")
-    return _serve(request, storage, asset, key=asset.thumbnail_key, media_type=THUMBNAIL_MIME_TYPE,
+    key = asset.thumbnail_key
+    try:
+        return serve_stored_file(request, storage, key=key, media_type=THUMBNAIL_MIME_TYPE,
+                                 etag=f'"{asset.sha256}-thumbnail"', filename=filename)
+    except StoredObjectNotFoundError:
+        pass
+    # A run output's thumbnail is rendered after its row is committed; this one is not rendered yet.
+    try:
+        rendered = service.render_thumbnail(storage, storage_key=asset.storage_key, thumbnail_key=key)
+    except StoredObjectNotFoundError:
+        rendered = False
+    if not rendered:
+        logger.warning("asset.thumbnail.unavailable", extra={"asset_id": str(asset.id), "thumbnail_key": key})
+        with context.database.write_session() as session:
+            service.forget_thumbnail(session, key)
+        raise no_thumbnail
+    return _serve(request, storage, asset, key=key, media_type=THUMBNAIL_MIME_TYPE,
                   etag=f'"{asset.sha256}-thumbnail"', filename=filename)
 
 

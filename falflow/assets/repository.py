@@ -119,6 +119,13 @@ def list_deleted_before(session: Session, cutoff: datetime, *, limit: int) -> li
     return list(session.exec(statement))
 
 
+def clear_thumbnail_key(session: Session, thumbnail_key: str) -> None:
+    """Forget a reserved thumbnail that could not be rendered, on every row that shares it."""
+    session.execute(
+        update(Asset).where(col(Asset.thumbnail_key) == thumbnail_key).values(thumbnail_key=None)
+    )
+
+
 def key_referenced(session: Session, key: str) -> bool:
     """Return whether any row, deleted or not, names `key` as its file or thumbnail."""
     references = or_(col(Asset.storage_key) == key, col(Asset.thumbnail_key) == key)

@@ -58,6 +58,8 @@ __all__ = [
     "list_assets",
     "prepare_file",
     "prepare_upload",
+    "render_thumbnail",
+    "forget_thumbnail",
     "purge_deleted_assets",
     "reuse_asset",
     "set_favourite",
@@ -96,6 +98,8 @@ class PreparedFile:
     thumbnail_key: str | None
     # False when the owner already had these bytes and the file of that asset is reused.
     written: bool
+    # True when `thumbnail_key` is reserved but not yet rendered (`prepare_file(defer_thumbnail=True)`).
+    thumbnail_pending: bool = False
 
 
 def prepare_file(
@@ -107,12 +111,17 @@ def prepare_file(
     content_type: str,
     kind: str | None = None,
     run_id: uuid.UUID | None = None,
+    defer_thumbnail: bool = False,
 ) -> PreparedFile:
     """Check an output's bytes and write its file and thumbnail, unless the owner has these bytes.
 
     This runs before the transaction that stores the row with `store_asset(..., prepared=...)`.
     `read_session` serves the lookup of stored bytes only, so no session stays open while the
     thumbnail is rendered and the file written. Raises like `store_asset`.
+
+    With `defer_thumbnail`, an image or video gets a reserved thumbnail key but no thumbnail yet:
+    the caller renders it after the row is committed, with `render_thumbnail`. The thumbnail route
+    renders a thumbnail that is still missing when it is first requested.
     """
     info = inspect_media(data, expected_kind=_parse_kind(kind))
     declared = content_type.split(";")[0].strip().lower()
@@ -125,7 +134,36 @@ def prepare_file(
                 "run_id": run_id,
             },
         )
-    return _write_file(read_session, storage, owner_id=owner_id, data=data, info=info, strict=False)
+    return _write_file(
+        read_session, storage, owner_id=owner_id, data=data, info=info, strict=False, defer_thumbnail=defer_thumbnail
+    )
+
+
+def render_thumbnail(storage: AssetStorage, *, storage_key: str, thumbnail_key: str) -> bool:
+    """Render the thumbnail of the stored file `storage_key` into `thumbnail_key`, unless it exists.
+
+    Return False when the file has no thumbnail (it does not decode, or has too many pixels), so
+    that the caller can clear the reserved key with `forget_thumbnail`.
+    Raises `StoredObjectNotFoundError` when the file itself is missing.
+    """
+    if storage.exists(thumbnail_key):
+        return True
+    data = storage.get(storage_key)
+    try:
+        info = inspect_media(data)
+    except (UnsupportedMediaTypeError, InvalidInputError) as exc:
+        logger.warning("asset.thumbnail.failed", extra={"storage_key": storage_key, "error": str(exc)[:300]})
+        return False
+    thumbnail = _render_thumbnail(data, info, strict=False)
+    if thumbnail is None:
+        return False
+    storage.put(thumbnail_key, thumbnail, THUMBNAIL_MIME_TYPE)
+    return True
+
+
+def forget_thumbnail(session: Session, thumbnail_key: str) -> None:
+    """Clear a reserved thumbnail key that `render_thumbnail` could not fill, on every row sharing it."""
+    repository.clear_thumbnail_key(session, thumbnail_key)
 
 
 def discard_prepared(read_session: ReadSession, storage: AssetStorage, prepared: list[PreparedFile]) -> None:
@@ -333,12 +371,13 @@ def _in(session: Session) -> ReadSession:
 
 
 def _write_file(
-    read_session: ReadSession, storage: AssetStorage, *, owner_id: uuid.UUID, data: bytes, info: MediaInfo, strict: bool
+    read_session: ReadSession, storage: AssetStorage, *, owner_id: uuid.UUID, data: bytes, info: MediaInfo,
+    strict: bool, defer_thumbnail: bool = False,
 ) -> PreparedFile:
     """Write the file and its thumbnail, unless the owner already has these bytes in storage.
 
     With `strict`, an image that does not decode is rejected (415); otherwise it is stored
-    without a thumbnail.
+    without a thumbnail. With `defer_thumbnail`, the thumbnail's key is only reserved.
     """
     digest = hashlib.sha256(data).hexdigest()
     with read_session() as session:
@@ -348,8 +387,14 @@ def _write_file(
             owner_id=owner_id, sha256=digest, size_bytes=len(data), info=info, storage_key=twin.storage_key,
             thumbnail_key=twin.thumbnail_key, written=False,
         )
-    thumbnail = _render_thumbnail(data, info, strict=strict)
     storage_key = new_object_key(owner_id, info.media_type.extension)
+    if defer_thumbnail and _may_have_thumbnail(info):
+        storage.put(storage_key, data, info.media_type.mime_type)
+        return PreparedFile(
+            owner_id=owner_id, sha256=digest, size_bytes=len(data), info=info, storage_key=storage_key,
+            thumbnail_key=new_object_key(owner_id, "webp"), written=True, thumbnail_pending=True,
+        )
+    thumbnail = _render_thumbnail(data, info, strict=strict)
     storage.put(storage_key, data, info.media_type.mime_type)
     thumbnail_key = None
     if thumbnail is not None:
@@ -416,11 +461,19 @@ def _add_row(session: Session, file: PreparedFile, *, provenance: _Provenance, p
     return row
 
 
+def _may_have_thumbnail(info: MediaInfo) -> bool:
+    """Tell whether a thumbnail can be tried: images of a known, bounded size, and videos."""
+    kind = info.media_type.kind
+    if kind is AssetKind.VIDEO:
+        return True
+    return kind is AssetKind.IMAGE and info.pixels is not None and info.pixels <= THUMBNAIL_MAX_SOURCE_PIXELS
+
+
 def _render_thumbnail(data: bytes, info: MediaInfo, *, strict: bool) -> bytes | None:
     kind = info.media_type.kind
     if kind not in (AssetKind.IMAGE, AssetKind.VIDEO):
         return None
-    if kind is AssetKind.IMAGE and (info.pixels is None or info.pixels > THUMBNAIL_MAX_SOURCE_PIXELS):
+    if not _may_have_thumbnail(info):
         logger.warning("asset.thumbnail.skipped", extra={"reason": "too_many_pixels", "pixels": info.pixels})
         return None
     try:

@@ -459,8 +459,9 @@ def _finish_success(
 ) -> None:
     """Store the assets, charge the node, mark the item succeeded and advance the run, all in one transaction.
 
-    The files and thumbnails are written first, outside the transaction, so that they do not hold
-    the write lock. Files whose rows are not stored in the end are removed again.
+    The files are written first, outside the transaction, so that they do not hold the write lock,
+    and their thumbnails are rendered after it on the thumbnail queue, when the engine has one.
+    Files whose rows are not stored in the end are removed again.
     """
     parents = [asset.id for asset in ctx.url_assets.values()]
     prompt = arguments.get("prompt") if isinstance(arguments.get("prompt"), str) else None
@@ -470,7 +471,7 @@ def _finish_success(
         for _value, data, content_type in downloads:
             prepared.append(assets.prepare_file(
                 services.context.database.read_session, services.storage, owner_id=ctx.owner_id, data=data,
-                content_type=content_type, run_id=ctx.run_id,
+                content_type=content_type, run_id=ctx.run_id, defer_thumbnail=services.thumbnails is not None,
             ))
         charged = _commit_success(services, ctx, spec, arguments, outputs, downloads, prepared, cost, request_id,
                                   parents=parents, prompt=prompt)
@@ -479,6 +480,10 @@ def _finish_success(
             assets.discard_prepared(services.context.database.read_session, services.storage, prepared)
     if charged is not None:
         event_bus.notify(ctx.run_id)
+        if services.thumbnails is not None:
+            for file in prepared:
+                if file.thumbnail_pending and file.thumbnail_key:
+                    services.thumbnails.submit(storage_key=file.storage_key, thumbnail_key=file.thumbnail_key)
         logger.info("run.node.succeeded", extra={"run_id": str(ctx.run_id), "node_id": ctx.node_id, "cost_credits": charged})
 
 

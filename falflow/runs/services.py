@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from falflow.assets.storage import AssetStorage
+from falflow.assets.thumbnail_queue import ThumbnailQueue
 from falflow.context import AppContext
 from falflow.graph.catalog import NodeCatalog
 from falflow.integrations.fal import FalGateway
@@ -34,6 +35,8 @@ class RunServices:
     max_retries: int = 4
     retry_base_seconds: float = 0.5
     cancel_check_seconds: float = 1.0
+    # Renders output thumbnails after their success is committed; without it they are rendered before.
+    thumbnails: ThumbnailQueue | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _gateways: dict[asyncio.AbstractEventLoop, FalGateway] = field(default_factory=dict)
     _global_slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = field(default_factory=dict)

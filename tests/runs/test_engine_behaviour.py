@@ -375,28 +375,43 @@ def test_status_stream_replaces_polls(
     assert logs.count("step 3/3") == 2
 
 
-def test_thumbnails_rendered_outside_write_lock(
+def test_thumbnails_rendered_after_success_commit(
     engine_client: TestClient, app_env: AppContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A node's thumbnail is rendered before its success transaction takes SQLite's one-writer lock.
+    """A run succeeds while its outputs' thumbnails wait, and the thumbnails follow on their own thread.
 
-    On PostgreSQL the process has no such lock, so the test checks the rendering took place only.
+    Rendering is held back until the run has succeeded, so a thumbnail rendered before the success
+    commit would stall the run. On SQLite the rendering must not hold the one-writer lock.
     """
     from falflow.assets import service as asset_service
 
     database = get_context().database
+    release = threading.Event()
     lock_held: list[bool] = []
     render = asset_service.render_image_thumbnail
 
-    def recording_render(data: bytes, image_format: str) -> bytes:
+    def held_render(data: bytes, image_format: str) -> bytes:
+        assert release.wait(60), "the test never released the thumbnails"
         lock = database._writer_lock
         lock_held.append(bool(getattr(lock, "_is_owned", lambda: False)()))
         return render(data, image_format)
 
-    monkeypatch.setattr(asset_service, "render_image_thumbnail", recording_render)
+    monkeypatch.setattr(asset_service, "render_image_thumbnail", held_render)
     headers = sign_up(engine_client)["headers"]
     run_id = start_run(engine_client, headers, create_workflow(engine_client, headers, FLUX_UPSCALE))
-    run = wait_for_run(engine_client, headers, run_id)
+    try:
+        run = wait_for_run(engine_client, headers, run_id)
+    finally:
+        release.set()
+    assets = engine_client.get("/api/assets", params={"run_id": run_id}, headers=headers).json()["items"]
 
     assert run["status"] == "succeeded"
+    assert len(assets) == 2
+    deadline = time.monotonic() + 30
+    while len(lock_held) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert lock_held == [False, False]
+    for asset in assets:
+        response = engine_client.get(f"/api/assets/{asset['id']}/thumbnail", headers=headers)
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "image/webp"
