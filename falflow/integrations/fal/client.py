@@ -16,7 +16,8 @@ How requests reach the stand-in (facts about fal-client 1.0.3):
 per instance. In sandbox mode a ``SandboxRewriteTransport`` routes fal's hosts, including whatever the
 module constants name, to the stand-in over plain HTTP. In live mode the SDK's own
 ``AsyncBackupDomainTransport`` stays underneath. Both modes add ``FailFastTransport``, which ends a call
-on the first retryable failure instead of letting the SDK retry it. No module constant
+on the first retryable failure instead of letting the SDK retry it. Status streams, which fal-client
+does not offer, go through a second client with a connection pool of its own (`stream_client`). No module constant
 and no environment variable is changed, so live and sandbox gateways can coexist in one process. The
 overrides rely on private names of fal-client 1.0.3; upgrading the SDK means rechecking them.
 """
@@ -71,6 +72,15 @@ logger = logging.getLogger(__name__)
 # placeholder, so the SDK does not look for credentials in the environment or in ~/.fal.
 _SANDBOX_PLACEHOLDER_KEY = "sandbox:sandbox"
 _MAX_WATCH_BACKOFF_SECONDS = 30.0
+# Short queue calls (submit, status, result, cancel) share one pool. httpx's default keeps only 20
+# idle connections, so after a burst of more than 20 calls at once it closed the connections it
+# would need again.
+QUEUE_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+# Status streams get a pool of their own, because each keeps its connection for the request's whole run.
+# In the shared pool (100 connections by default), 500 runs' streams left submits and results
+# queued behind them, and httpcore's pool scans every queued request against every connection on
+# each change. The engine's concurrency caps (FALFLOW_RUN_GLOBAL_CONCURRENCY) bound the streams.
+STREAM_LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=None)
 
 _ENDPOINT_ID = re.compile(r"^(?:[A-Za-z0-9][\w.-]*(?:/[A-Za-z0-9][\w.-]*)+|\d+-[A-Za-z0-9-]+)$")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9][\w-]{0,127}$")
@@ -98,10 +108,12 @@ class _Routes:
         # Sandbox traffic stays on this machine, so environment proxies must not capture it.
         return self.sandbox_url is None
 
-    def queue_transport(self) -> httpx.AsyncBaseTransport:
+    def queue_transport(self, limits: httpx.Limits) -> httpx.AsyncBaseTransport:
         if self.sandbox_url is not None:
-            return FailFastTransport(SandboxRewriteTransport(self.sandbox_url, extra_hosts=_sdk_hosts()))
-        return FailFastTransport(AsyncBackupDomainTransport())
+            inner = httpx.AsyncHTTPTransport(trust_env=False, verify=shared_ssl_context(False), limits=limits)
+            return FailFastTransport(SandboxRewriteTransport(self.sandbox_url, extra_hosts=_sdk_hosts(), inner=inner))
+        inner = httpx.AsyncHTTPTransport(verify=shared_ssl_context(True), limits=limits)
+        return FailFastTransport(AsyncBackupDomainTransport(transport=inner))
 
     def plain_transport(self) -> httpx.AsyncBaseTransport:
         if self.sandbox_url is not None:
@@ -148,6 +160,7 @@ class _RoutedAsyncClient(fal_client.AsyncClient):
         super().__init__(key=key, default_timeout=default_timeout)
         self._routes = routes
         self._http_client: httpx.AsyncClient | None = None
+        self._stream_client: httpx.AsyncClient | None = None
         self._cdn_tokens: _RoutedTokenManager | None = None
 
     @property
@@ -172,6 +185,9 @@ class _RoutedAsyncClient(fal_client.AsyncClient):
         if self._http_client is not None:
             await self._http_client.aclose()
             self._http_client = None
+        if self._stream_client is not None:
+            await self._stream_client.aclose()
+            self._stream_client = None
 
     def _credentials(self) -> AuthCredentials:
         return AuthCredentials("Key", self.key or _SANDBOX_PLACEHOLDER_KEY)
@@ -179,13 +195,22 @@ class _RoutedAsyncClient(fal_client.AsyncClient):
     async def _get_http_client(self) -> httpx.AsyncClient:
         # Built without an await between the check and the assignment, so concurrent callers share one client.
         if self._http_client is None:
-            self._http_client = httpx.AsyncClient(
-                transport=self._routes.queue_transport(),
-                headers={"Authorization": self._credentials().header_value, "User-Agent": fal_sdk.USER_AGENT},
-                timeout=self.default_timeout,
-                trust_env=self._routes.trust_env,
-            )
+            self._http_client = self._new_queue_client(QUEUE_LIMITS)
         return self._http_client
+
+    def stream_client(self) -> httpx.AsyncClient:
+        """Return the client for status streams, a pool of its own (see `STREAM_LIMITS`)."""
+        if self._stream_client is None:
+            self._stream_client = self._new_queue_client(STREAM_LIMITS)
+        return self._stream_client
+
+    def _new_queue_client(self, limits: httpx.Limits) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            transport=self._routes.queue_transport(limits),
+            headers={"Authorization": self._credentials().header_value, "User-Agent": fal_sdk.USER_AGENT},
+            timeout=self.default_timeout,
+            trust_env=self._routes.trust_env,
+        )
 
     async def _get_token_manager(self) -> AsyncCDNTokenManager:
         if self._cdn_tokens is None:
@@ -340,7 +365,7 @@ class FalGateway:
         try:
             handle = await self._sdk.get_handle(endpoint_id, request_id)
             timeout = httpx.Timeout(self._config.request_timeout, read=self._config.stream_idle_timeout)
-            async with handle.client.stream(
+            async with self._sdk.stream_client().stream(
                 "GET", f"{handle.status_url}/stream", params={"logs": "1"}, timeout=timeout
             ) as response:
                 if response.status_code != 200:

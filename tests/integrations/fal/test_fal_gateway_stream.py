@@ -11,6 +11,7 @@ import pytest
 import pytest_asyncio
 
 from falflow.integrations.fal import FalGateway, FalGatewayConfig, FalLog, FalRequestState, FalStatus
+from falflow.integrations.fal import client as fal_client_module
 from falflow.integrations.fal.client import _ChangeFilter, _sse_data
 from falflow.sandbox.fal import RunningStandin
 
@@ -170,3 +171,39 @@ async def test_silent_stream_falls_back_to_polls(standin: RunningStandin, contro
     record = served(control, submitted.request_id)
     assert record["status_streams"] == 1
     assert record["status_polls"] > 0
+
+
+@pytest.mark.asyncio
+async def test_stream_leaves_queue_calls_free(
+    standin: RunningStandin, control: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With one connection for queue calls, a submit still goes out while a status stream is open.
+
+    Were the stream in the queue calls' pool, the submit would wait for the stream's connection
+    until the first request completed.
+    """
+    monkeypatch.setattr(fal_client_module, "QUEUE_LIMITS", httpx.Limits(max_connections=1, max_keepalive_connections=1))
+    timing = {"queue_seconds": 0.0, "run_seconds": 1.0, "log_count": 2}
+    control.put(f"/_sandbox/endpoints/{FLUX}", json={"timing": timing}).raise_for_status()
+    config = FalGatewayConfig(sandbox_url=standin.url, poll_interval=0.02, status_stream=True)
+    order: list[str] = []
+
+    async with FalGateway(config) as gateway:
+        first = await gateway.submit(FLUX, ARGUMENTS)
+
+        async def watch_first() -> None:
+            async for status in gateway.watch(FLUX, first.request_id):
+                if status.state is FalRequestState.IN_PROGRESS and "stream open" not in order:
+                    order.append("stream open")
+            order.append("first completed")
+
+        watcher = asyncio.create_task(watch_first())
+        while "stream open" not in order and not watcher.done():
+            await asyncio.sleep(0.01)
+        second = await gateway.submit(FLUX, {**ARGUMENTS, "seed": 6})
+        order.append("second submitted")
+        await watcher
+
+    assert second.request_id != first.request_id
+    assert order == ["stream open", "second submitted", "first completed"]
+    assert served(control, first.request_id)["status_streams"] == 1
