@@ -43,7 +43,6 @@ from falflow.kit.errors import NotFoundError
 from falflow.kit.timeutil import utcnow
 from falflow.runs import planner, repository
 from falflow.runs.events import EventDraft, append_events, event_bus
-from falflow.runs.item_writes import ItemWrite, commit_item_writes
 from falflow.runs.models import RunNodeItem
 from falflow.runs.services import RunServices, get_run_services
 from falflow.runs.states import NODE_TERMINAL, NodeStatus, RunStatus
@@ -151,30 +150,19 @@ def _record(services: RunServices, ctx: ItemContext, drafts: list[EventDraft], *
 
 
 def _write(services: RunServices, ctx: ItemContext, drafts: list[EventDraft], changes: dict[str, Any]) -> None:
-    """Store item changes and events in a transaction of their own, then wake listeners.
+    """Store item changes and events in one transaction, then wake listeners.
 
     Besides this executor, only the planner writes an item (it cancels items not yet sent), so
     one UPDATE applies the changes without reading the row first.
     """
-    commit_item_writes(services.context.database, [_item_write(ctx, drafts, changes)])
-
-
-async def _write_batched(services: RunServices, ctx: ItemContext, drafts: list[EventDraft], changes: dict[str, Any]) -> None:
-    """Store item changes and events in the loop's next shared transaction (`ItemWrites`)."""
-    await services.item_writes().write(_item_write(ctx, drafts, changes))
-
-
-def _item_write(ctx: ItemContext, drafts: list[EventDraft], changes: dict[str, Any]) -> ItemWrite:
-    return ItemWrite(ctx.run_id, ctx.node_id, ctx.item_index, drafts, changes)
-
-
-async def _record_batched(services: RunServices, ctx: ItemContext, drafts: list[EventDraft], **changes: Any) -> None:
-    """Like `_record`, through the loop's shared transactions."""
-    deferred_drafts, deferred_changes = ctx.take_deferred()
-    changes = {**deferred_changes, **changes}
-    await _write_batched(services, ctx, deferred_drafts + drafts, changes)
-    for name, value in changes.items():
-        setattr(ctx.item, name, value)
+    with services.context.database.write_session() as session:
+        if changes:
+            repository.update_item(session, ctx.run_id, ctx.node_id, ctx.item_index, changes)
+        for draft in drafts:
+            draft.node_id = ctx.node_id
+            draft.item_index = ctx.item_index
+        append_events(session, ctx.run_id, drafts)
+    event_bus.notify(ctx.run_id)
 
 
 class _StatusWriter:
@@ -204,7 +192,7 @@ class _StatusWriter:
         while self._drafts or self._changes:
             drafts, changes = self._drafts, self._changes
             self._drafts, self._changes = [], {}
-            await _write_batched(self._services, self._ctx, drafts, changes)
+            await asyncio.to_thread(_write, self._services, self._ctx, drafts, changes)
 
     async def flush(self) -> None:
         """Wait until every change is stored; a failed write raises here.
@@ -324,8 +312,8 @@ async def _run_fal_item(services: RunServices, ctx: ItemContext, spec: NodeSpec)
                 submitted = await gateway.submit(endpoint_id, arguments)
                 request_id = submitted.request_id
                 attempt += 1
-                await _record_batched(
-                    services, ctx,
+                await asyncio.to_thread(
+                    _record, services, ctx,
                     [EventDraft("item.status", data={"status": "submitted", "fal_request_id": request_id, "attempt": attempt})],
                     fal_request_id=request_id, status=NodeStatus.SUBMITTED.value, attempts=attempt, submitted_at=utcnow(),
                     cache_key=key,

@@ -19,7 +19,6 @@ from falflow.assets.thumbnail_queue import ThumbnailQueue
 from falflow.context import AppContext
 from falflow.graph.catalog import NodeCatalog
 from falflow.integrations.fal import FalGateway
-from falflow.runs.item_writes import ItemWrites
 
 
 @dataclass
@@ -41,7 +40,6 @@ class RunServices:
     _gateways: dict[asyncio.AbstractEventLoop, FalGateway] = field(default_factory=dict)
     _global_slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = field(default_factory=dict)
     _user_slots: dict[tuple[asyncio.AbstractEventLoop, uuid.UUID], asyncio.Semaphore] = field(default_factory=dict)
-    _item_writes: dict[asyncio.AbstractEventLoop, ItemWrites] = field(default_factory=dict)
     cancelled_runs: set[uuid.UUID] = field(default_factory=set)
 
     def gateway(self) -> FalGateway:
@@ -51,15 +49,6 @@ class RunServices:
             if gateway is None:
                 gateway = self._gateways[loop] = self.make_gateway()
             return gateway
-
-    def item_writes(self) -> ItemWrites:
-        """Return this loop's queue of item status writes (group commit)."""
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            writes = self._item_writes.get(loop)
-            if writes is None:
-                writes = self._item_writes[loop] = ItemWrites(self.context.database)
-            return writes
 
     @contextlib.asynccontextmanager
     async def slot(self, owner_id: uuid.UUID) -> AsyncIterator[bool]:
@@ -79,7 +68,6 @@ class RunServices:
         loop = asyncio.get_running_loop()
         with self._lock:
             gateway = self._gateways.pop(loop, None)
-            self._item_writes.pop(loop, None)
         if gateway is not None:
             await gateway.aclose()
 

@@ -7,6 +7,7 @@ batching logic only. The engine tests cover the real writes.
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import pytest
@@ -21,8 +22,8 @@ class RecordedWrites:
         self.fail_on = fail_on
         self.batches: list[tuple[list[str], dict[str, Any]]] = []
 
-    async def __call__(self, _services: Any, _ctx: Any, drafts: list[EventDraft], changes: dict[str, Any]) -> None:
-        await asyncio.sleep(self.delay)
+    def __call__(self, _services: Any, _ctx: Any, drafts: list[EventDraft], changes: dict[str, Any]) -> None:
+        time.sleep(self.delay)
         if self.fail_on is not None and len(self.batches) == self.fail_on:
             raise RuntimeError("database is locked")
         self.batches.append(([draft.data["message"] for draft in drafts], dict(changes)))
@@ -35,7 +36,7 @@ def log(message: str) -> list[EventDraft]:
 @pytest.mark.asyncio
 async def test_changes_during_a_write_share_the_next(monkeypatch: pytest.MonkeyPatch) -> None:
     writes = RecordedWrites(delay=0.1)
-    monkeypatch.setattr(executor, "_write_batched", writes)
+    monkeypatch.setattr(executor, "_write", writes)
     writer = executor._StatusWriter(services=None, ctx=None)  # type: ignore[arg-type]
 
     writer.add(log("step 1/4"), {"status": "running"})
@@ -53,7 +54,7 @@ async def test_changes_during_a_write_share_the_next(monkeypatch: pytest.MonkeyP
 
 @pytest.mark.asyncio
 async def test_flush_raises_a_failed_write(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(executor, "_write_batched", RecordedWrites(delay=0, fail_on=0))
+    monkeypatch.setattr(executor, "_write", RecordedWrites(delay=0, fail_on=0))
     writer = executor._StatusWriter(services=None, ctx=None)  # type: ignore[arg-type]
 
     writer.add(log("step 1/2"), {})
@@ -64,7 +65,7 @@ async def test_flush_raises_a_failed_write(monkeypatch: pytest.MonkeyPatch) -> N
 @pytest.mark.asyncio
 async def test_empty_change_starts_no_write(monkeypatch: pytest.MonkeyPatch) -> None:
     writes = RecordedWrites(delay=0)
-    monkeypatch.setattr(executor, "_write_batched", writes)
+    monkeypatch.setattr(executor, "_write", writes)
     writer = executor._StatusWriter(services=None, ctx=None)  # type: ignore[arg-type]
 
     writer.add([], {})
@@ -77,7 +78,7 @@ async def test_empty_change_starts_no_write(monkeypatch: pytest.MonkeyPatch) -> 
 async def test_failed_write_is_not_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
     """Changes added after a failed write do not hide the failure from `flush`."""
     writes = RecordedWrites(delay=0, fail_on=0)
-    monkeypatch.setattr(executor, "_write_batched", writes)
+    monkeypatch.setattr(executor, "_write", writes)
     writer = executor._StatusWriter(services=None, ctx=None)  # type: ignore[arg-type]
 
     writer.add(log("step 1/2"), {"status": "running"})
@@ -91,7 +92,7 @@ async def test_failed_write_is_not_skipped(monkeypatch: pytest.MonkeyPatch) -> N
 @pytest.mark.asyncio
 async def test_cancelled_flush_leaves_the_write_running(monkeypatch: pytest.MonkeyPatch) -> None:
     writes = RecordedWrites(delay=0.2)
-    monkeypatch.setattr(executor, "_write_batched", writes)
+    monkeypatch.setattr(executor, "_write", writes)
     writer = executor._StatusWriter(services=None, ctx=None)  # type: ignore[arg-type]
     writer.add(log("step 1/1"), {"progress": 1.0})
 
