@@ -28,6 +28,10 @@ from sqlmodel import Session
 from falflow.settings import get_settings
 
 _WRITE_OPTION = "falflow_write"
+# SQLite's page cache per connection, in KiB. Each pooled connection fills its own cache with
+# copies of pages the operating system caches anyway. At SQLite's default of 2,000 KiB, 20
+# connections made RSS climb by about 25 MiB over a 2,000-run soak as the database grew.
+SQLITE_CACHE_KIB = 512
 
 
 def is_sqlite(url: str) -> bool:
@@ -60,6 +64,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
