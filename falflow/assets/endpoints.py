@@ -7,6 +7,7 @@ The file and thumbnail routes accept the session cookie, so `<img>` and `<video>
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from datetime import UTC, datetime
 
@@ -26,11 +27,16 @@ from falflow.assets.storage import AssetStorage
 from falflow.assets.thumbnails import THUMBNAIL_MIME_TYPE
 from falflow.assets.upload import read_single_file
 from falflow.kit.auth import Context, CurrentUserId
-from falflow.kit.errors import InvalidInputError, NotFoundError
+from falflow.kit.errors import InvalidInputError, NotFoundError, ServiceUnavailableError
 
 logger = logging.getLogger("falflow.assets")
 
 router = APIRouter(tags=["assets"])
+
+# Thumbnails the route renders at once (those the queue had not rendered yet). A source file can be
+# a large video read whole, so a page full of them must not take every API thread and its memory.
+_ROUTE_RENDERS = threading.BoundedSemaphore(2)
+_ROUTE_RENDER_WAIT_SECONDS = 10.0
 
 _UPLOAD_FIELD = "file"
 _UPLOAD_BODY_SCHEMA = {
@@ -156,10 +162,18 @@ def get_asset_thumbnail(
     except StoredObjectNotFoundError:
         pass
     # A run output's thumbnail is rendered after its row is committed; this one is not rendered yet.
+    if not _ROUTE_RENDERS.acquire(timeout=_ROUTE_RENDER_WAIT_SECONDS):
+        raise ServiceUnavailableError(
+            f"The thumbnail of asset '{assetId}' is not rendered yet and the server is busy rendering others; "
+            "retry in a second."
+        )
     try:
         rendered = service.render_thumbnail(storage, storage_key=asset.storage_key, thumbnail_key=key)
-    except StoredObjectNotFoundError:
-        rendered = False
+    except StoredObjectNotFoundError as exc:
+        # The source file is missing: report it as the file route does, and keep the reserved key.
+        raise _missing_file(asset, asset.storage_key) from exc
+    finally:
+        _ROUTE_RENDERS.release()
     if not rendered:
         logger.warning("asset.thumbnail.unavailable", extra={"asset_id": str(asset.id), "thumbnail_key": key})
         with context.database.write_session() as session:
@@ -175,11 +189,15 @@ def _serve(
     try:
         return serve_stored_file(request, storage, key=key, media_type=media_type, etag=etag, filename=filename)
     except StoredObjectNotFoundError as exc:
-        logger.error("asset.file.missing", extra={"asset_id": str(asset.id), "storage_key": key})
-        raise NotFoundError(
-            f"The stored file of asset '{asset.id}' is missing; the asset cannot be shown. Run its workflow again "
-            "to recreate it."
-        ) from exc
+        raise _missing_file(asset, key) from exc
+
+
+def _missing_file(asset: Asset, key: str) -> NotFoundError:
+    logger.error("asset.file.missing", extra={"asset_id": str(asset.id), "storage_key": key})
+    return NotFoundError(
+        f"The stored file of asset '{asset.id}' is missing; the asset cannot be shown. Run its workflow again "
+        "to recreate it."
+    )
 
 
 @router.patch("/assets/{assetId}", response_model=AssetPublic)

@@ -139,14 +139,15 @@ def prepare_file(
     )
 
 
-def render_thumbnail(storage: AssetStorage, *, storage_key: str, thumbnail_key: str) -> bool:
+def render_thumbnail(storage: AssetStorage, *, storage_key: str, thumbnail_key: str, check_first: bool = True) -> bool:
     """Render the thumbnail of the stored file `storage_key` into `thumbnail_key`, unless it exists.
 
     Return False when the file has no thumbnail (it does not decode, or has too many pixels), so
-    that the caller can clear the reserved key with `forget_thumbnail`.
+    that the caller can clear the reserved key with `forget_thumbnail`. `check_first=False` skips
+    the existence check for a key nothing else writes yet.
     Raises `StoredObjectNotFoundError` when the file itself is missing.
     """
-    if storage.exists(thumbnail_key):
+    if check_first and storage.exists(thumbnail_key):
         return True
     data = storage.get(storage_key)
     try:

@@ -2,12 +2,12 @@
 
 A run's next node can start once the previous node's success is committed. Rendering the
 thumbnail before that commit put its WebP encoding on the run's critical path: about 8 ms for a
-256 x 256 PNG on the benchmark host, more for larger images. The engine now reserves the
+256 x 256 PNG on a 2-core AMD EPYC host, more for larger images. The engine now reserves the
 thumbnail's key, commits, and hands the rendering to `ThumbnailQueue`, which renders on one
 thread of its own.
 
 A thumbnail that is still missing when it is requested (the process stopped, or the queue was
-full) is rendered by the thumbnail route, so a reserved thumbnail is never lost.
+full) is rendered by the thumbnail route then, so no reserved thumbnail stays missing once shown.
 """
 
 from __future__ import annotations
@@ -46,13 +46,16 @@ class ThumbnailQueue:
                 logger.info("asset.thumbnail.left_for_route", extra={"thumbnail_key": thumbnail_key})
                 return
             self._waiting += 1
-        self._executor.submit(self._render, storage_key, thumbnail_key)
+            # Under the lock, so that `stop` cannot shut the executor down between the check and this.
+            self._executor.submit(self._render, storage_key, thumbnail_key)
 
     def _render(self, storage_key: str, thumbnail_key: str) -> None:
         with self._lock:
             self._waiting -= 1
         try:
-            if not render_thumbnail(self._storage, storage_key=storage_key, thumbnail_key=thumbnail_key):
+            # Only the route also writes this key, and the same bytes, so the queue does not look first.
+            if not render_thumbnail(self._storage, storage_key=storage_key, thumbnail_key=thumbnail_key,
+                                    check_first=False):
                 with self._database.write_session() as session:
                     forget_thumbnail(session, thumbnail_key)
         except StoredObjectNotFoundError:
@@ -64,11 +67,17 @@ class ThumbnailQueue:
             }, exc_info=True)
 
     def wait_idle(self) -> None:
-        """Block until every thumbnail queued so far is rendered (tests and shutdown use it)."""
+        """Block until every thumbnail queued so far is rendered (the tests use it)."""
         self._executor.submit(lambda: None).result()
 
     def stop(self) -> None:
-        """Drop the thumbnails still waiting (the route renders them on request) and end the thread."""
+        """Drop the thumbnails still waiting (the route renders them on request) and let the thread end.
+
+        It returns at once: a render in progress finishes on its own thread.
+        """
         with self._lock:
             self._stopped = True
-        self._executor.shutdown(wait=True, cancel_futures=True)
+            dropped = self._waiting
+            self._executor.shutdown(wait=False, cancel_futures=True)
+        if dropped:
+            logger.info("asset.thumbnail.queue_stopped", extra={"dropped": dropped})

@@ -467,11 +467,12 @@ def _finish_success(
         if charged is None:
             assets.discard_prepared(services.context.database.read_session, services.storage, prepared)
     if charged is not None:
-        event_bus.notify(ctx.run_id)
+        # Queued before listeners wake, so that the queue usually renders before a page requests it.
         if services.thumbnails is not None:
             for file in prepared:
                 if file.thumbnail_pending and file.thumbnail_key:
                     services.thumbnails.submit(storage_key=file.storage_key, thumbnail_key=file.thumbnail_key)
+        event_bus.notify(ctx.run_id)
         logger.info("run.node.succeeded", extra={"run_id": str(ctx.run_id), "node_id": ctx.node_id, "cost_credits": charged})
 
 

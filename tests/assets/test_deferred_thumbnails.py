@@ -101,3 +101,30 @@ def test_thumbnail_route_undecodable_is_404(
     assert "has no thumbnail" in response.json()["detail"]
     assert stored_thumbnail_key(app_env, asset) is None
     assert [item["thumbnail_url"] for item in listed] == [None]
+
+
+def test_thumbnail_route_missing_source_keeps_key(
+    client: TestClient, user: dict[str, Any], app_env: AppContext, app_storage: AssetStorage
+) -> None:
+    """A source file that is missing (for now) gets the file route's error; the reserved key stays."""
+    asset = store_deferred(app_env, app_storage, owner_id_of(user), samples.image_bytes(120, 80))
+    app_storage.delete(asset.storage_key)
+
+    response = client.get(f"/api/assets/{asset.id}/thumbnail", headers=user["headers"])
+
+    assert response.status_code == 404
+    assert "stored file" in response.json()["detail"]
+    assert stored_thumbnail_key(app_env, asset) == asset.thumbnail_key
+
+
+def test_thumbnail_queue_stopped_leaves_route(app_env: AppContext, app_storage: AssetStorage, owner: uuid.UUID) -> None:
+    """A thumbnail queued after `stop` is left for the route, without an error for the caller."""
+    asset = store_deferred(app_env, app_storage, owner, samples.image_bytes(120, 80))
+    assert asset.thumbnail_key is not None
+    queue = ThumbnailQueue(app_env.database, app_storage)
+    queue.stop()
+
+    queue.submit(storage_key=asset.storage_key, thumbnail_key=asset.thumbnail_key)
+
+    assert not app_storage.exists(asset.thumbnail_key)
+    assert stored_thumbnail_key(app_env, asset) == asset.thumbnail_key

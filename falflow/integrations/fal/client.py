@@ -79,8 +79,9 @@ QUEUE_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
 # Status streams get a pool of their own, because each keeps its connection for the request's whole run.
 # In the shared pool (100 connections by default), 500 runs' streams left submits and results
 # queued behind them, and httpcore's pool scans every queued request against every connection on
-# each change. The engine's concurrency caps (FALFLOW_RUN_GLOBAL_CONCURRENCY) bound the streams.
-STREAM_LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+# each change. The engine's cap per event loop (FALFLOW_RUN_GLOBAL_CONCURRENCY) bounds the streams
+# in practice, and the pool's own limit is a backstop.
+STREAM_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=None)
 
 _ENDPOINT_ID = re.compile(r"^(?:[A-Za-z0-9][\w.-]*(?:/[A-Za-z0-9][\w.-]*)+|\d+-[A-Za-z0-9-]+)$")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9][\w-]{0,127}$")
@@ -112,13 +113,23 @@ class _Routes:
         if self.sandbox_url is not None:
             inner = httpx.AsyncHTTPTransport(trust_env=False, verify=shared_ssl_context(False), limits=limits)
             return FailFastTransport(SandboxRewriteTransport(self.sandbox_url, extra_hosts=_sdk_hosts(), inner=inner))
-        inner = httpx.AsyncHTTPTransport(verify=shared_ssl_context(True), limits=limits)
-        return FailFastTransport(AsyncBackupDomainTransport(transport=inner))
+        return FailFastTransport(_PooledBackupDomainTransport(limits))
 
     def plain_transport(self) -> httpx.AsyncBaseTransport:
         if self.sandbox_url is not None:
             return FailFastTransport(SandboxRewriteTransport(self.sandbox_url, extra_hosts=_sdk_hosts()))
         return FailFastTransport(httpx.AsyncHTTPTransport(verify=shared_ssl_context(True)))
+
+
+class _PooledBackupDomainTransport(AsyncBackupDomainTransport):
+    """fal-client's live transport (a backup domain when fal's queue host cannot be reached), with pool limits.
+
+    The parent builds its client without pool settings. Passing it a `transport=` would turn off
+    httpx's proxies from the environment (HTTPS_PROXY), so this builds the client itself instead.
+    """
+
+    def __init__(self, limits: httpx.Limits) -> None:  # noqa: super-init-not-called - the parent only builds _client
+        self._client = httpx.AsyncClient(limits=limits, verify=shared_ssl_context(True), follow_redirects=False)
 
 
 def _sdk_hosts() -> list[str]:
