@@ -148,12 +148,8 @@ def get_asset_thumbnail(
     """Serve the WebP preview (at most 384 px on its longest side) of an image or video."""
     with context.database.read_session() as session:
         asset = service.get_asset_for_owner(session, user_id, assetId)
-    no_thumbnail = NotFoundError(
-        f"Asset '{assetId}' has no thumbnail: only images and videos that could be decoded have one; "
-        f"use /api/assets/{assetId}/file instead."
-    )
     if asset.thumbnail_key is None:
-        raise no_thumbnail
+        raise _no_thumbnail(assetId)
     filename = download_filename(asset.original_filename, asset.id, "webp")
     key = asset.thumbnail_key
     try:
@@ -178,7 +174,7 @@ def get_asset_thumbnail(
         logger.warning("asset.thumbnail.unavailable", extra={"asset_id": str(asset.id), "thumbnail_key": key})
         with context.database.write_session() as session:
             service.forget_thumbnail(session, key)
-        raise no_thumbnail
+        raise _no_thumbnail(assetId)
     return _serve(request, storage, asset, key=key, media_type=THUMBNAIL_MIME_TYPE,
                   etag=f'"{asset.sha256}-thumbnail"', filename=filename)
 
@@ -190,6 +186,13 @@ def _serve(
         return serve_stored_file(request, storage, key=key, media_type=media_type, etag=etag, filename=filename)
     except StoredObjectNotFoundError as exc:
         raise _missing_file(asset, key) from exc
+
+
+def _no_thumbnail(asset_id: uuid.UUID) -> NotFoundError:
+    return NotFoundError(
+        f"Asset '{asset_id}' has no thumbnail: only images and videos that could be decoded have one; "
+        f"use /api/assets/{asset_id}/file instead."
+    )
 
 
 def _missing_file(asset: Asset, key: str) -> NotFoundError:
