@@ -33,8 +33,8 @@ logger = logging.getLogger("falflow.assets")
 
 router = APIRouter(tags=["assets"])
 
-# Thumbnails the route renders at once (those the queue had not rendered yet). A source file can be
-# a large video read whole, so a page full of them must not take every API thread and its memory.
+# The most thumbnails the route renders at the same time (those the queue has not rendered yet). A
+# source file can be a large video read whole, so a page of them must not take every API thread.
 _ROUTE_RENDERS = threading.BoundedSemaphore(2)
 _ROUTE_RENDER_WAIT_SECONDS = 10.0
 
@@ -160,8 +160,8 @@ def get_asset_thumbnail(
     # A run output's thumbnail is rendered after its row is committed; this one is not rendered yet.
     if not _ROUTE_RENDERS.acquire(timeout=_ROUTE_RENDER_WAIT_SECONDS):
         raise ServiceUnavailableError(
-            f"The thumbnail of asset '{assetId}' is not rendered yet and the server is busy rendering others; "
-            "retry in a second."
+            f"The thumbnail of asset '{assetId}' is not rendered yet, and the server is busy rendering others. "
+            "Retry in a second."
         )
     try:
         rendered = service.render_thumbnail(storage, storage_key=asset.storage_key, thumbnail_key=key)

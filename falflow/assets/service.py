@@ -144,7 +144,7 @@ def render_thumbnail(storage: AssetStorage, *, storage_key: str, thumbnail_key: 
 
     Return False when the file has no thumbnail (it does not decode, or has too many pixels), so
     that the caller can clear the reserved key with `forget_thumbnail`. `check_first=False` skips
-    the existence check for a key nothing else writes yet.
+    the existence check, for a caller that knows the thumbnail was not written yet.
     Raises `StoredObjectNotFoundError` when the file itself is missing.
     """
     if check_first and storage.exists(thumbnail_key):

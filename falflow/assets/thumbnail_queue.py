@@ -53,7 +53,7 @@ class ThumbnailQueue:
         with self._lock:
             self._waiting -= 1
         try:
-            # Only the route also writes this key, and the same bytes, so the queue does not look first.
+            # The key is new, and only the route may also write it (with the same bytes), so the queue skips the check.
             if not render_thumbnail(self._storage, storage_key=storage_key, thumbnail_key=thumbnail_key,
                                     check_first=False):
                 with self._database.write_session() as session:
@@ -73,7 +73,7 @@ class ThumbnailQueue:
     def stop(self) -> None:
         """Drop the thumbnails still waiting (the route renders them on request) and let the thread end.
 
-        It returns at once: a render in progress finishes on its own thread.
+        Return at once, because a render in progress finishes on its own thread.
         """
         with self._lock:
             self._stopped = True

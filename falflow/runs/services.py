@@ -34,7 +34,7 @@ class RunServices:
     max_retries: int = 4
     retry_base_seconds: float = 0.5
     cancel_check_seconds: float = 1.0
-    # Renders output thumbnails after their success is committed; without it they are rendered before.
+    # Renders output thumbnails after the success commit. Without it, they are rendered before the commit.
     thumbnails: ThumbnailQueue | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _gateways: dict[asyncio.AbstractEventLoop, FalGateway] = field(default_factory=dict)

@@ -122,13 +122,14 @@ class _Routes:
 
 
 class _PooledBackupDomainTransport(AsyncBackupDomainTransport):
-    """fal-client's live transport (a backup domain when fal's queue host cannot be reached), with pool limits.
+    """fal-client's live transport, which retries on a backup domain when fal's host is unreachable, with pool limits.
 
     The parent builds its client without pool settings. Passing it a `transport=` would turn off
     httpx's proxies from the environment (HTTPS_PROXY), so this builds the client itself instead.
+    The parent's `__init__` only sets `_client` (fal-client 1.0.3), so it is not called.
     """
 
-    def __init__(self, limits: httpx.Limits) -> None:  # noqa: super-init-not-called - the parent only builds _client
+    def __init__(self, limits: httpx.Limits) -> None:
         self._client = httpx.AsyncClient(limits=limits, verify=shared_ssl_context(True), follow_redirects=False)
 
 
