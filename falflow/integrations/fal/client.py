@@ -64,7 +64,12 @@ from falflow.integrations.fal.errors import (
     error_from_response,
 )
 from falflow.integrations.fal.models import CancelOutcome, FalLog, FalRequestState, FalStatus, SubmittedRequest
-from falflow.integrations.fal.transport import FailFastTransport, SandboxRewriteTransport, shared_ssl_context
+from falflow.integrations.fal.transport import (
+    FailFastTransport,
+    SandboxRewriteTransport,
+    ShardedTransport,
+    shared_ssl_context,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -111,9 +116,9 @@ class _Routes:
 
     def queue_transport(self, limits: httpx.Limits) -> httpx.AsyncBaseTransport:
         if self.sandbox_url is not None:
-            inner = httpx.AsyncHTTPTransport(trust_env=False, verify=shared_ssl_context(False), limits=limits)
+            inner = ShardedTransport(_sandbox_pool, limits)
             return FailFastTransport(SandboxRewriteTransport(self.sandbox_url, extra_hosts=_sdk_hosts(), inner=inner))
-        return FailFastTransport(_PooledBackupDomainTransport(limits))
+        return FailFastTransport(ShardedTransport(_PooledBackupDomainTransport, limits))
 
     def plain_transport(self) -> httpx.AsyncBaseTransport:
         if self.sandbox_url is not None:
@@ -131,6 +136,10 @@ class _PooledBackupDomainTransport(AsyncBackupDomainTransport):
 
     def __init__(self, limits: httpx.Limits) -> None:
         self._client = httpx.AsyncClient(limits=limits, verify=shared_ssl_context(True), follow_redirects=False)
+
+
+def _sandbox_pool(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
+    return httpx.AsyncHTTPTransport(trust_env=False, verify=shared_ssl_context(False), limits=limits)
 
 
 def _sdk_hosts() -> list[str]:
