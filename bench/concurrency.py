@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +20,14 @@ import httpx
 
 from bench.api_client import create_workflow, sign_up, start_run
 from bench.documents import fal_chain
-from bench.processes import STANDIN_MAX_CONCURRENCY, ServerProcess, StandinProcess, api_server, app_environment
+from bench.processes import (
+    PROJECT_ROOT,
+    STANDIN_MAX_CONCURRENCY,
+    ServerProcess,
+    StandinProcess,
+    api_server,
+    app_environment,
+)
 from bench.profiles import Profile
 from bench.profiling import describe_profile, profile_server
 from bench.results import FigureResult, Metric
@@ -77,6 +87,33 @@ class BurstSample:
     failed: int
     # CPU time the API process used from the first POST until every run had finished.
     cpu_seconds: float
+    # CPU time the stand-in used meanwhile.
+    standin_cpu_seconds: float
+
+
+@dataclass
+class DirectSample:
+    """One burst of the same fal calls made directly, without the engine (`bench.direct_burst`)."""
+
+    wall: float
+    cpu_seconds: float
+    standin_cpu_seconds: float
+    failed: int
+
+
+def _direct_burst(standin: StandinProcess, runs: int, nodes: int) -> DirectSample:
+    """Run `bench.direct_burst` in its own process against the stand-in and return what it measured."""
+    standin.reset()
+    standin_before = standin.cpu_seconds()
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.direct_burst", "--fal-url", standin.url, "--runs", str(runs), "--nodes", str(nodes)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_SECONDS, check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"bench.direct_burst failed with code {completed.returncode}: {completed.stderr[-2000:]}")
+    measured = json.loads(completed.stdout.strip().splitlines()[-1])
+    return DirectSample(wall=measured["wall_seconds"], cpu_seconds=measured["cpu_seconds"],
+                        standin_cpu_seconds=standin.cpu_seconds() - standin_before, failed=measured["failed"])
 
 
 async def _one_burst(
@@ -85,6 +122,7 @@ async def _one_burst(
 ) -> BurstSample:
     standin.reset()
     cpu_before = server.cpu_seconds()
+    standin_before = standin.cpu_seconds()
     started = time.time()
     run_ids = await _start_runs(client, headers, workflow_id, runs)
     all_started = time.time()
@@ -93,6 +131,7 @@ async def _one_burst(
     except RunsStalledError as exc:
         result.notes.append(f"Burst: {exc}. {_lock_errors(server)}")
     cpu_seconds = server.cpu_seconds() - cpu_before
+    standin_cpu_seconds = standin.cpu_seconds() - standin_before
     finished = store.runs(run_ids)
     failed = [run for run in finished if run.status != "succeeded"]
     if failed:
@@ -105,6 +144,7 @@ async def _one_burst(
         per_run=[(run.finished_at - run.created_at).total_seconds() for run in done if run.finished_at],
         failed=len(failed),
         cpu_seconds=cpu_seconds,
+        standin_cpu_seconds=standin_cpu_seconds,
     )
 
 
@@ -136,6 +176,9 @@ async def _burst(profile: Profile, workdir: Path, standin: StandinProcess, resul
             stop.set()
             await sampler
             peak_rss = server.memory_bytes()[1]
+    # The reference runs after the API server has stopped, so the two do not share the cores.
+    direct = [await asyncio.to_thread(_direct_burst, standin, runs, profile.burst_nodes)
+              for _ in range(profile.burst_repetitions)]
 
     if profile.profile_servers:
         result.notes.append(describe_profile(profile_path, "the API server during the bursts"))
@@ -149,6 +192,9 @@ async def _burst(profile: Profile, workdir: Path, standin: StandinProcess, resul
     busy = Summary.of([sample.cpu_seconds / sample.wall for sample in samples])
     # With one busy core, the target wall allows at most this much CPU time per fal node.
     budget_ms = MAX_WALL_RATIO * ideal / fal_nodes * 1000
+    direct_wall = Summary.of([sample.wall for sample in direct])
+    standin_engine = Summary.of([sample.standin_cpu_seconds / fal_nodes for sample in samples])
+    standin_direct = Summary.of([sample.standin_cpu_seconds / fal_nodes for sample in direct])
     result.metrics += [
         Metric.checked("burst wall (first POST sent → last run finished) / ideal",
                        f"{wall.describe('s', digits=2)} / {ideal:g} s = {ratio:.2f}×", f"≤ {MAX_WALL_RATIO}×",
@@ -168,6 +214,14 @@ async def _burst(profile: Profile, workdir: Path, standin: StandinProcess, resul
             f"≤ {MAX_PEAK_RSS_MIB:g} MiB", peak_rss / MIB <= MAX_PEAK_RSS_MIB,
         ),
         Metric("runs succeeded", f"{runs * len(samples) - failed} / {runs * len(samples)}"),
+        Metric("reference: the same fal calls made directly, without the engine, wall / ideal",
+               f"{direct_wall.describe('s', digits=2)} / {ideal:g} s = {direct_wall.median / ideal:.2f}×; "
+               f"engine wall / direct wall {wall.median / direct_wall.median:.2f}×; "
+               f"failed chains {sum(sample.failed for sample in direct)}"),
+        Metric("reference: CPU per fal node of the direct calls' process",
+               Summary.of([sample.cpu_seconds / fal_nodes for sample in direct]).describe("ms", scale=1000)),
+        Metric("stand-in CPU per fal request, during the engine's burst / during the direct calls",
+               f"{standin_engine.median * 1000:.1f} ms / {standin_direct.median * 1000:.1f} ms"),
     ]
     result.method += [
         f"Burst: {runs} runs of a {profile.burst_nodes}-node chain (flux then background removal, 256×256, a seed "
@@ -181,6 +235,11 @@ async def _burst(profile: Profile, workdir: Path, standin: StandinProcess, resul
         f"Ideal wall = graph depth × latency = {ideal:g} s.",
         "Peak RSS is the kernel's high-water mark (VmHWM) of the `python -m falflow.serve_api` process, which "
         "includes its start-up" + (" and one warm-up run." if profile.warm_up else "."),
+        f"Reference: after the API server has stopped, `bench.direct_burst` (its own process) starts {runs} chains "
+        "at once against the same stand-in and timing. Each chain submits its requests in sequence through "
+        "`FalGateway`, follows each status stream, fetches the result and downloads the output, and stores "
+        "nothing. It shows what the fal calls alone cost in one process on this machine, and what the stand-in "
+        "costs beside them: both share the machine's cores with the process they serve.",
     ]
 
 

@@ -131,6 +131,9 @@ class StandinProcess:
         httpx.post(f"{self.url}/_sandbox/reset", timeout=60).raise_for_status()
         self._apply_timing()
 
+    def cpu_seconds(self) -> float:
+        return read_cpu_seconds(self._process.pid)
+
     def requests(self) -> list[dict[str, Any]]:
         response = httpx.get(f"{self.url}/_sandbox/requests", timeout=120)
         response.raise_for_status()
