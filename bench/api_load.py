@@ -98,6 +98,8 @@ def _targets(api: httpx.AsyncClient, bare: httpx.AsyncClient, seeded: Seeded, pr
         Target("bare GET", bare, lambda c: c.get("/bare/workflows", params=owner), 200, reads),
         Target("POST /api/workflows/{id}/run", api, lambda c: c.post(f"/api{run_path}", headers=headers), 202, runs),
         Target("bare POST", bare, lambda c: c.post(f"/bare{run_path}", params=owner), 202, runs),
+        Target("bare POST + DBOS workflow start", bare,
+               lambda c: c.post(f"/bare{run_path.removesuffix('/run')}/durable-run", params=owner), 202, runs),
     ]
 
 
@@ -132,7 +134,8 @@ async def _measure(profile: Profile, workdir: Path, standin: StandinProcess, res
     env = app_environment(data_dir, fal_url=standin.url, poll_interval=0.1, starter_grant_credits="1000000000")
     limits = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS)
     bare_server = ServerProcess("bench.bare_app", env, workdir / "logs" / "bare-app.log",
-                                ready_path="/bare/health", extra_args=["--database-url", database_url])
+                                ready_path="/bare/health",
+                                extra_args=["--database-url", database_url, "--engine-dir", str(workdir / "bare_engine")])
     profile_path = workdir / "profiles" / "api-load-app.txt"
     with api_server(env, workdir / "logs" / "api-load-app.log") as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as api:
@@ -178,7 +181,9 @@ async def _measure(profile: Profile, workdir: Path, standin: StandinProcess, res
         "`POST …/run` runs a one-node utility workflow with bearer authentication; the bare routes skip "
         "authentication. Both servers: uvicorn, one worker, access log off, SQLite in WAL mode.",
         "The bare POST writes one row in one transaction, so its ratio shows what a run start costs beyond a "
-        "minimal write (validation, estimate, credit hold, run snapshot, DBOS workflow start).",
+        "minimal write (validation, estimate, credit hold, run snapshot, DBOS workflow start). The bare POST + "
+        "DBOS workflow start writes the same row on a thread, then starts an empty DBOS workflow on a system "
+        "database of its own with falflow's DBOS settings: the least a durable run start costs here.",
     ]
 
 
