@@ -9,11 +9,10 @@ submits and per-account concurrency.
 from __future__ import annotations
 
 import functools
-import itertools
 import logging
 import math
 import ssl
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 
 import httpx
 
@@ -111,9 +110,11 @@ SHARD_CONNECTIONS = 16
 class ShardedTransport(httpx.AsyncBaseTransport):
     """Spread requests over several small connection pools, each made by `build(limits)`.
 
-    `limits` is the total over all pools, and requests take the pools in turn. With one pool of 100
-    connections, 44 % of a process's CPU went to httpcore's pool bookkeeping while 500 chains of
-    fal requests ran at once. Pools of `SHARD_CONNECTIONS` keep that bookkeeping small.
+    `limits` is the total over all pools. Each request goes to the pool with the fewest responses
+    still open, so a pool filled by long status streams does not hold requests back while others
+    have room. With one pool of 100 connections, 44 % of a process's CPU went to httpcore's pool
+    bookkeeping while 500 chains of fal requests ran at once. Pools of `SHARD_CONNECTIONS` keep that
+    bookkeeping small.
     """
 
     def __init__(
@@ -129,14 +130,46 @@ class ShardedTransport(httpx.AsyncBaseTransport):
             keepalive_expiry=limits.keepalive_expiry,
         )
         self.shards = [build(self.shard_limits) for _ in range(count)]
-        self._turn = itertools.cycle(self.shards)
+        # Responses sent and not yet closed, per pool.
+        self.open_responses = [0] * count
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await next(self._turn).handle_async_request(request)
+        index = self.open_responses.index(min(self.open_responses))
+        self.open_responses[index] += 1
+        try:
+            response = await self.shards[index].handle_async_request(request)
+        except BaseException:
+            self.open_responses[index] -= 1
+            raise
+        response.stream = _ClosingStream(response.stream, functools.partial(self._closed, index))
+        return response
+
+    def _closed(self, index: int) -> None:
+        self.open_responses[index] -= 1
 
     async def aclose(self) -> None:
         for shard in self.shards:
             await shard.aclose()
+
+
+class _ClosingStream(httpx.AsyncByteStream):
+    """A response body that calls `on_close` once, when it is closed."""
+
+    def __init__(self, inner: httpx.SyncByteStream | httpx.AsyncByteStream, on_close: Callable[[], None]) -> None:
+        assert isinstance(inner, httpx.AsyncByteStream)
+        self._inner = inner
+        self._on_close: Callable[[], None] | None = on_close
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._inner.__aiter__()
+
+    async def aclose(self) -> None:
+        try:
+            await self._inner.aclose()
+        finally:
+            if self._on_close is not None:
+                on_close, self._on_close = self._on_close, None
+                on_close()
 
 
 class FailFastTransport(httpx.AsyncBaseTransport):

@@ -7,6 +7,8 @@ mode would need fal's hosts. The shard tests send real HTTP to a local server.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -74,7 +76,7 @@ def test_shard_limits_cover_the_total(limits: httpx.Limits, shards: int, per_sha
 
 
 class _Peers(BaseHTTPRequestHandler):
-    """Reply to each GET with the client's port, which tells the connections apart."""
+    """Reply to each GET with the client's port, which identifies the connection."""
 
     protocol_version = "HTTP/1.1"
 
@@ -101,16 +103,54 @@ def peer_server() -> Iterator[str]:
         server.server_close()
 
 
-def test_shards_in_turn(peer_server: str) -> None:
-    limits = httpx.Limits(max_connections=3 * SHARD_CONNECTIONS, max_keepalive_connections=3 * SHARD_CONNECTIONS)
+def sharded(shard_count: int) -> ShardedTransport:
+    connections = shard_count * SHARD_CONNECTIONS
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    return ShardedTransport(lambda shard: httpx.AsyncHTTPTransport(limits=shard), limits)
+
+
+def test_idle_shards_reuse_one_connection(peer_server: str) -> None:
+    transport = sharded(3)
 
     async def ports() -> list[str]:
-        transport = ShardedTransport(lambda shard: httpx.AsyncHTTPTransport(limits=shard), limits)
         async with httpx.AsyncClient(transport=transport) as http:
-            return [(await http.get(peer_server)).text for _ in range(9)]
+            return [(await http.get(peer_server)).text for _ in range(5)]
 
     seen = asyncio.run(ports())
 
-    # Three shards, one kept-alive connection each, used in turn.
-    assert len(set(seen)) == 3
-    assert seen[:3] * 3 == seen
+    # Each response closes before the next request, so the first pool and its one connection serve all.
+    assert len(set(seen)) == 1
+    assert transport.open_responses == [0, 0, 0]
+
+
+def test_open_responses_spread_over_shards(peer_server: str) -> None:
+    transport = sharded(3)
+
+    async def hold_three() -> tuple[list[int], set[str]]:
+        async with httpx.AsyncClient(transport=transport) as http, contextlib.AsyncExitStack() as stack:
+            responses = [await stack.enter_async_context(http.stream("GET", peer_server)) for _ in range(3)]
+            while_open = list(transport.open_responses)
+            ports = {(await response.aread()).decode() for response in responses}
+        return while_open, ports
+
+    while_open, ports = asyncio.run(hold_three())
+
+    assert while_open == [1, 1, 1]
+    assert len(ports) == 3
+    assert transport.open_responses == [0, 0, 0]
+
+
+def test_failed_request_frees_its_shard() -> None:
+    transport = sharded(2)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+
+    async def refused() -> None:
+        async with httpx.AsyncClient(transport=transport) as http:
+            await http.get(f"http://127.0.0.1:{closed_port}/")
+
+    with pytest.raises(httpx.ConnectError):
+        asyncio.run(refused())
+
+    assert transport.open_responses == [0, 0]
