@@ -141,7 +141,11 @@ class ShardedTransport(httpx.AsyncBaseTransport):
         except BaseException:
             self.open_responses[index] -= 1
             raise
-        response.stream = _ClosingStream(response.stream, functools.partial(self._closed, index))
+        if isinstance(response.stream, httpx.AsyncByteStream):
+            response.stream = _ClosingStream(response.stream, functools.partial(self._closed, index))
+        else:
+            # Only an asynchronous body can report its close, so this one counts as closed at once.
+            self._closed(index)
         return response
 
     def _closed(self, index: int) -> None:
@@ -155,8 +159,7 @@ class ShardedTransport(httpx.AsyncBaseTransport):
 class _ClosingStream(httpx.AsyncByteStream):
     """A response body that calls `on_close` once, when it is closed."""
 
-    def __init__(self, inner: httpx.SyncByteStream | httpx.AsyncByteStream, on_close: Callable[[], None]) -> None:
-        assert isinstance(inner, httpx.AsyncByteStream)
+    def __init__(self, inner: httpx.AsyncByteStream, on_close: Callable[[], None]) -> None:
         self._inner = inner
         self._on_close: Callable[[], None] | None = on_close
 

@@ -154,3 +154,24 @@ def test_failed_request_frees_its_shard() -> None:
         asyncio.run(refused())
 
     assert transport.open_responses == [0, 0]
+
+
+class _SyncBody(httpx.SyncByteStream):
+    def __iter__(self) -> Iterator[bytes]:
+        yield b"ok"
+
+
+class _SyncBodyTransport(httpx.AsyncBaseTransport):
+    """A stand-in pool that answers with a synchronous body; no network is involved."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=_SyncBody())
+
+
+def test_sync_body_counts_as_closed() -> None:
+    transport = ShardedTransport(lambda _limits: _SyncBodyTransport(), httpx.Limits(max_connections=32))
+
+    response = asyncio.run(transport.handle_async_request(httpx.Request("GET", "http://127.0.0.1/")))
+
+    assert isinstance(response.stream, _SyncBody)
+    assert transport.open_responses == [0, 0]
