@@ -146,12 +146,12 @@ def test_failed_request_frees_its_shard() -> None:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
 
-    async def refused() -> None:
+    async def connect_to_closed_port() -> None:
         async with httpx.AsyncClient(transport=transport) as http:
             await http.get(f"http://127.0.0.1:{closed_port}/")
 
     with pytest.raises(httpx.ConnectError):
-        asyncio.run(refused())
+        asyncio.run(connect_to_closed_port())
 
     assert transport.open_responses == [0, 0]
 
@@ -162,7 +162,7 @@ class _SyncBody(httpx.SyncByteStream):
 
 
 class _SyncBodyTransport(httpx.AsyncBaseTransport):
-    """A stand-in pool that answers with a synchronous body; no network is involved."""
+    """A pool stand-in that responds with a synchronous body. No network is involved."""
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, stream=_SyncBody())
