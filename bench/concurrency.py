@@ -110,7 +110,8 @@ def _direct_burst(standin: StandinProcess, runs: int, nodes: int) -> DirectSampl
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_SECONDS, check=False,
     )
     if completed.returncode != 0:
-        raise RuntimeError(f"bench.direct_burst failed with code {completed.returncode}: {completed.stderr[-2000:]}")
+        raise RuntimeError(f"bench.direct_burst exited with code {completed.returncode}; the end of its error output: "
+                           f"{completed.stderr[-2000:]}")
     measured = json.loads(completed.stdout.strip().splitlines()[-1])
     return DirectSample(wall=measured["wall_seconds"], cpu_seconds=measured["cpu_seconds"],
                         standin_cpu_seconds=standin.cpu_seconds() - standin_before, failed=measured["failed"])

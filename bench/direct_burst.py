@@ -18,27 +18,8 @@ import json
 import resource
 import time
 
-from bench.direct_calls import call_endpoint
-from bench.documents import IMAGE_TO_IMAGE, TEXT_TO_IMAGE, flux_arguments
+from bench.direct_calls import call_chain
 from falflow.integrations.fal import FalGateway, FalGatewayConfig
-from falflow.settings import Settings
-
-MEDIA_TYPES = ("image/*",)
-
-
-async def _download(gateway: FalGateway, url: str) -> None:
-    max_bytes = Settings.model_fields["max_download_bytes"].default
-    await gateway.download_media(url, max_bytes=max_bytes, allowed_content_types=MEDIA_TYPES)
-
-
-async def _chain(gateway: FalGateway, nodes: int, seed: int) -> None:
-    result = await call_endpoint(gateway, TEXT_TO_IMAGE, flux_arguments(seed))
-    image_url = str(result["images"][0]["url"])
-    await _download(gateway, image_url)
-    for _ in range(nodes - 1):
-        result = await call_endpoint(gateway, IMAGE_TO_IMAGE, {"image_url": image_url})
-        image_url = str(result["image"]["url"])
-        await _download(gateway, image_url)
 
 
 def _cpu_seconds() -> float:
@@ -50,11 +31,11 @@ async def _measure(fal_url: str, runs: int, nodes: int) -> dict[str, float | int
     config = FalGatewayConfig(sandbox_url=fal_url, poll_interval=0.1, status_stream=True)
     async with FalGateway(config) as gateway:
         # One chain first warms imports and connection pools, as the figure's warm-up run does.
-        await _chain(gateway, 1, seed=0)
+        await call_chain(gateway, 1, seed=0, download_outputs=True)
         cpu_before = _cpu_seconds()
         started = time.perf_counter()
-        outcomes = await asyncio.gather(*(_chain(gateway, nodes, seed) for seed in range(1, runs + 1)),
-                                        return_exceptions=True)
+        chains = (call_chain(gateway, nodes, seed=seed, download_outputs=True) for seed in range(1, runs + 1))
+        outcomes = await asyncio.gather(*chains, return_exceptions=True)
         wall = time.perf_counter() - started
         cpu = _cpu_seconds() - cpu_before
     return {"wall_seconds": wall, "cpu_seconds": cpu,

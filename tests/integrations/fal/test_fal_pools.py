@@ -1,6 +1,6 @@
 """Connection pools of the fal gateway: pools split into small shards, limits, and proxies in live mode.
 
-The live-mode tests build the transports and read their settings; nothing is sent, because live
+The live-mode tests build the transports and read their settings. They send nothing, because live
 mode would need fal's hosts. The shard tests send real HTTP to a local server.
 """
 
@@ -28,7 +28,7 @@ def live_queue_transport(limits: httpx.Limits) -> ShardedTransport:
     return inner
 
 
-def test_live_queue_pool_is_split_into_shards() -> None:
+def test_live_queue_pool_shards() -> None:
     sharded = live_queue_transport(client.QUEUE_LIMITS)
 
     pools = [shard._client._transport._pool for shard in sharded.shards]  # type: ignore[attr-defined]
@@ -57,7 +57,7 @@ def test_live_queue_keeps_env_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
         (httpx.Limits(max_connections=None, max_keepalive_connections=5), 1, None, 5),
     ],
 )
-def test_shard_limits_cover_the_total(limits: httpx.Limits, shards: int, per_shard: int | None,
+def test_shard_limits_cover_total(limits: httpx.Limits, shards: int, per_shard: int | None,
                                       keepalive: int | None) -> None:
     built: list[httpx.Limits] = []
 
